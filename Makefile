@@ -1,0 +1,41 @@
+# The two commands: `make run` serves the Changle demo, `make test` runs the suite.
+# Both install what is missing first (Debian packages as root or with sudo, then a virtualenv).
+
+DEBIAN_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting gdal-bin python3-venv
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PYTHON := $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+FUGONG := $(VENV)/bin/fugong
+
+.PHONY: run test deps system lint clean-db
+
+run: deps
+	$(FUGONG) migrate
+	$(FUGONG) seed --if-empty
+	$(FUGONG) serve
+
+test: deps
+	$(VENV)/bin/pytest
+
+deps: system $(VENV)/.installed
+
+system:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:" $$missing; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
+
+lint: deps
+	$(VENV)/bin/ruff check api schema geo migrations tests bench
+
+clean-db:
+	-$(FUGONG) db stop
+	rm -rf .pgdata

@@ -1,0 +1,105 @@
+"""The `fugong` command: serve, migrate, seed, and the local database."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import uvicorn
+
+from api import localdb
+from api.database import database_url
+from api.settings import get_settings
+from geo.db import make_engine
+
+
+def serve(args: argparse.Namespace) -> None:
+    settings = get_settings()
+    database_url(settings)  # start the local cluster once, before the workers race to
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=args.workers,
+        log_level="info",
+    )
+
+
+def migrate(args: argparse.Namespace) -> None:
+    import migrations
+
+    engine = make_engine(database_url(get_settings()))
+    with engine.begin() as connection:
+        migrations.upgrade(connection)
+    print("database is at the latest schema")
+
+
+def seed(args: argparse.Namespace) -> None:
+    from geo import seed as demo
+
+    engine = make_engine(database_url(get_settings()))
+    with engine.begin() as connection:
+        if args.reset:
+            demo.reset(connection)
+        elif not demo.is_empty(connection):
+            if args.if_empty:
+                print("database already holds data; left as it is")
+                return
+            raise SystemExit("database already holds data: pass --reset to replace it")
+        written = demo.seed(connection, enterprises=args.enterprises, progress=sys.stderr.isatty())
+    print(", ".join(f"{count} {table}" for table, count in written.items()))
+
+
+def db(args: argparse.Namespace) -> None:
+    settings = get_settings()
+    if args.action == "url":
+        print(settings.database_url or localdb.url(settings))
+    elif settings.database_url:
+        raise SystemExit("DATABASE_URL is set; fugong does not manage that server")
+    elif args.action == "start":
+        print(localdb.start(settings))
+    elif args.action == "stop":
+        localdb.stop(settings)
+    else:
+        running = localdb.status(settings)
+        print(f"{'running' if running else 'stopped'}: {localdb.url(settings)}")
+        raise SystemExit(0 if running else 3)
+
+
+def parser() -> argparse.ArgumentParser:
+    from geo.seed import DEMO_ENTERPRISES
+
+    root = argparse.ArgumentParser(prog="fugong", description=__doc__)
+    commands = root.add_subparsers(required=True, metavar="command")
+
+    run = commands.add_parser("serve", help="serve GraphQL on HOST:PORT (127.0.0.1:8000)")
+    run.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "1")))
+    run.set_defaults(handler=serve)
+
+    commands.add_parser("migrate", help="bring the schema up to date").set_defaults(handler=migrate)
+
+    fill = commands.add_parser("seed", help="write the Changle District demo data")
+    fill.add_argument(
+        "--enterprises",
+        type=int,
+        default=DEMO_ENTERPRISES,
+        help="generated enterprises (rentals and sites in proportion)",
+    )
+    fill.add_argument("--if-empty", action="store_true", help="do nothing if data exists")
+    fill.add_argument("--reset", action="store_true", help="delete all data first")
+    fill.set_defaults(handler=seed)
+
+    local = commands.add_parser("db", help="the local PostGIS cluster under .pgdata/")
+    local.add_argument("action", choices=["start", "stop", "status", "url"])
+    local.set_defaults(handler=db)
+    return root
+
+
+def main() -> None:
+    args = parser().parse_args()
+    try:
+        args.handler(args)
+    except localdb.LocalDatabaseError as error:
+        raise SystemExit(str(error)) from None

@@ -1,0 +1,171 @@
+"""fugong's own PostGIS cluster under .pgdata/, for when DATABASE_URL is not set.
+
+PostgreSQL refuses to run as root, so as root the cluster belongs to the `postgres` system user
+that Debian's packages create; otherwise to the caller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from api.settings import Settings
+
+DATABASE = "fugong"
+SUPERUSER = "fugong"
+SERVER_OPTIONS = {
+    "listen_addresses": "127.0.0.1",
+    "max_connections": "200",
+    "shared_buffers": "1GB",
+    "work_mem": "32MB",
+    "maintenance_work_mem": "512MB",
+    "max_wal_size": "4GB",
+    "jit": "off",  # JIT compiles cost more than our short spatial queries gain
+}
+
+
+class LocalDatabaseError(RuntimeError):
+    pass
+
+
+def url(settings: Settings) -> str:
+    return f"postgresql://{SUPERUSER}@127.0.0.1:{settings.local_db_port}/{DATABASE}"
+
+
+def _bindir() -> Path:
+    candidates = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parent.parent.name)
+    )
+    if not candidates:
+        raise LocalDatabaseError(
+            "PostgreSQL server binaries not found under /usr/lib/postgresql: "
+            "install postgresql-15 and postgresql-15-postgis-3 (make deps does)"
+        )
+    return candidates[-1].parent
+
+
+def _owner() -> str | None:
+    """The system user to run the server as, or None for the current user."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        raise LocalDatabaseError("running as root needs the 'postgres' system user") from None
+    return "postgres"
+
+
+def _run(args: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    owner = _owner()
+    command = ["runuser", "-u", owner, "--", *args] if owner else args
+    result = subprocess.run(command, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise LocalDatabaseError(f"{' '.join(args[:2])} failed:\n{result.stderr or result.stdout}")
+    return result
+
+
+def _root(settings: Settings) -> Path:
+    """The cluster's folder: .pgdata/ in the project, unless its owner cannot reach it there."""
+    root = settings.local_db_dir
+    owner = _owner()
+    reachable = (
+        owner is None
+        or subprocess.run(
+            ["runuser", "-u", owner, "--", "test", "-x", str(root.parent)], capture_output=True
+        ).returncode
+        == 0
+    )
+    if reachable:
+        return root
+    # A checkout in a folder private to root: keep the cluster where `postgres` can reach it.
+    digest = hashlib.sha1(str(root).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"fugong-pgdata-{digest}"
+
+
+def _paths(settings: Settings) -> tuple[Path, Path, Path]:
+    root = _root(settings)
+    return root / "data", root / "run", root / "server.log"
+
+
+def status(settings: Settings) -> bool:
+    data, _, _ = _paths(settings)
+    if not (data / "PG_VERSION").exists():
+        return False
+    return _run([str(_bindir() / "pg_ctl"), "-D", str(data), "status"], check=False).returncode == 0
+
+
+def _initialise(settings: Settings) -> None:
+    data, run, _ = _paths(settings)
+    for folder in (run.parent, run):
+        folder.mkdir(parents=True, exist_ok=True)
+        if owner := _owner():
+            shutil.chown(folder, owner)
+    if not (data / "PG_VERSION").exists():
+        _run(
+            [
+                str(_bindir() / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+            ]
+        )
+
+
+def start(settings: Settings) -> str:
+    """Start the cluster if it is not running and make sure the database exists; return its URL."""
+    if not status(settings):
+        _initialise(settings)
+        data, run, log = _paths(settings)
+        options = " ".join(f"-c {k}={v}" for k, v in SERVER_OPTIONS.items())
+        _run(
+            [
+                str(_bindir() / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                f"-p {settings.local_db_port} -k {run} {options}",
+                "start",
+            ]
+        )
+    _ensure_database(settings)
+    return url(settings)
+
+
+def _ensure_database(settings: Settings) -> None:
+    psql = [
+        str(_bindir() / "psql"),
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(settings.local_db_port),
+        "-U",
+        SUPERUSER,
+        "-d",
+        "postgres",
+        "-tAc",
+    ]
+    query = f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"  # noqa: S608 (a constant)
+    exists = _run([*psql, query]).stdout
+    if exists.strip() != "1":
+        _run([*psql, f"CREATE DATABASE {DATABASE}"])
+
+
+def stop(settings: Settings) -> None:
+    if status(settings):
+        data, _, _ = _paths(settings)
+        _run([str(_bindir() / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"])

@@ -1,0 +1,1 @@
+"""The data of fugong: models, spatial queries, coordinate systems and domain rules."""

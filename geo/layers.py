@@ -1,0 +1,113 @@
+"""The map layers: which table each is, how it is drawn, and what it shows to anyone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table
+
+from geo import flags
+from geo.models import (
+    Area,
+    ConstructionSite,
+    Enterprise,
+    PatrolZone,
+    QuarantineSite,
+    RentalProperty,
+)
+
+
+@dataclass(frozen=True)
+class Layer:
+    type_name: str  # the GraphQL type, and the prefix of its ids
+    table: Table
+    geometry_column: str  # drawn as, and tested by spatial filters
+    public: dict[str, ColumnElement[Any]]  # feature properties: never personal data
+    has_flag: bool = False
+
+    @property
+    def geometry(self) -> ColumnElement[Any]:
+        return self.table.c[self.geometry_column]
+
+
+def _table(model: type) -> Table:
+    return model.__table__  # type: ignore[attr-defined, no-any-return]
+
+
+_area, _enterprise, _rental, _site, _zone, _quarantine = (
+    _table(m)
+    for m in (Area, Enterprise, RentalProperty, ConstructionSite, PatrolZone, QuarantineSite)
+)
+
+AREAS = Layer(
+    "Area",
+    _area,
+    "boundary",
+    {"code": _area.c.code, "name": _area.c.name, "level": _area.c.level},
+)
+ENTERPRISES = Layer(
+    "Enterprise",
+    _enterprise,
+    "geom",
+    {
+        "name": _enterprise.c.name,
+        "category": _enterprise.c.category,
+        "resumption": _enterprise.c.resumption,
+        "flag": flags.color(_enterprise),
+        "staffTotal": _enterprise.c.staff_total,
+        "staffReturned": _enterprise.c.staff_returned,
+        "capacityPct": _enterprise.c.capacity_pct,
+    },
+    has_flag=True,
+)
+RENTAL_PROPERTIES = Layer(
+    "RentalProperty",
+    _rental,
+    "geom",
+    {"filed": _rental.c.filed, "tenantsTotal": _rental.c.tenants_total},
+)
+CONSTRUCTION_SITES = Layer(
+    "ConstructionSite",
+    _site,
+    "footprint",
+    {
+        "name": _site.c.name,
+        "kind": _site.c.kind,
+        "keyProject": _site.c.key_project,
+        "resumption": _site.c.resumption,
+        "flag": flags.color(_site),
+        "workersTotal": _site.c.workers_total,
+        "workersReturned": _site.c.workers_returned,
+    },
+    has_flag=True,
+)
+PATROL_ZONES = Layer(
+    "PatrolZone",
+    _zone,
+    "boundary",
+    {"name": _zone.c.name, "team": _zone.c.team_name},
+)
+QUARANTINE_SITES = Layer(
+    "QuarantineSite",
+    _quarantine,
+    "geom",
+    {
+        "name": _quarantine.c.name,
+        "kind": _quarantine.c.kind,
+        "bedsTotal": _quarantine.c.beds_total,
+        "bedsOccupied": _quarantine.c.beds_occupied,
+    },
+)
+
+BY_TYPE_NAME = {
+    layer.type_name: layer
+    for layer in (
+        AREAS,
+        ENTERPRISES,
+        RENTAL_PROPERTIES,
+        CONSTRUCTION_SITES,
+        PATROL_ZONES,
+        QUARANTINE_SITES,
+    )
+}

@@ -1,0 +1,230 @@
+"""The tables of fugong. Geometries are WGS84 (SRID 4326); `area_id` is set by the database."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
+
+from geo.credit_code import validate_credit_code
+from geo.srid import STORAGE_SRID
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class AreaLevel(enum.Enum):
+    # Declaration order is the database enum's sort order: the finest level sorts last.
+    DISTRICT = "DISTRICT"
+    TOWN = "TOWN"
+    VILLAGE = "VILLAGE"
+
+
+class ResumptionStatus(enum.Enum):
+    NOT_RESUMED = "NOT_RESUMED"
+    PARTIAL = "PARTIAL"
+    FULL = "FULL"
+
+
+class EnterpriseCategory(enum.Enum):
+    INDUSTRIAL = "INDUSTRIAL"
+    COMMERCE_SERVICES = "COMMERCE_SERVICES"
+    LOGISTICS = "LOGISTICS"
+    AGRICULTURAL_COOPERATIVE = "AGRICULTURAL_COOPERATIVE"
+    OTHER = "OTHER"
+
+
+def _geometry(kind: str) -> Geometry:
+    return Geometry(kind, srid=STORAGE_SRID, spatial_index=True)
+
+
+def _area_fk() -> Mapped[int | None]:
+    # Written by the trigger fugong_derive_area from the row's geometry, never by callers.
+    return mapped_column(ForeignKey("area.id", ondelete="SET NULL"), index=True)
+
+
+class Area(Base):
+    __tablename__ = "area"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    name_pinyin: Mapped[str] = mapped_column(String(64))
+    level: Mapped[AreaLevel] = mapped_column(Enum(AreaLevel, name="area_level"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"), index=True)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    boundary = mapped_column(_geometry("MULTIPOLYGON"), nullable=False)
+
+    __table_args__ = (CheckConstraint("code ~ '^[0-9]{6,12}$'", name="area_code_digits"),)
+
+
+class Enterprise(Base):
+    __tablename__ = "enterprise"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
+    category: Mapped[EnterpriseCategory] = mapped_column(
+        Enum(EnterpriseCategory, name="enterprise_category")
+    )
+    address: Mapped[str] = mapped_column(String(300))
+    geom = mapped_column(_geometry("POINT"), nullable=False)
+    staff_total: Mapped[int] = mapped_column(Integer, default=0)
+    staff_returned: Mapped[int] = mapped_column(Integer, default=0)
+    staff_out_of_province: Mapped[int] = mapped_column(Integer, default=0)
+    hubei_staff_retained: Mapped[int] = mapped_column(Integer, default=0)
+    capacity_pct: Mapped[float | None] = mapped_column(Numeric(5, 1))
+    resumption: Mapped[ResumptionStatus] = mapped_column(
+        Enum(ResumptionStatus, name="resumption_status"), default=ResumptionStatus.NOT_RESUMED
+    )
+    problems: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    contact_name: Mapped[str | None] = mapped_column(String(64))
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
+    has_dormitory: Mapped[bool] = mapped_column(Boolean, default=False)
+    signboard_updated_on: Mapped[date | None] = mapped_column(Date)
+    resumption_reported_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    area_id = _area_fk()
+
+    __table_args__ = (
+        CheckConstraint(
+            "staff_total >= 0 AND staff_returned BETWEEN 0 AND staff_total"
+            " AND staff_out_of_province BETWEEN 0 AND staff_total"
+            " AND hubei_staff_retained BETWEEN 0 AND staff_total",
+            name="enterprise_staff_counts",
+        ),
+        CheckConstraint("capacity_pct BETWEEN 0 AND 100", name="enterprise_capacity_pct"),
+    )
+
+    @validates("credit_code")
+    def _check_credit_code(self, _key: str, value: str | None) -> str | None:
+        return None if value is None else validate_credit_code(value)
+
+
+class QuarantineSite(Base):
+    __tablename__ = "quarantine_site"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(64))
+    geom = mapped_column(_geometry("POINT"), nullable=False)
+    beds_total: Mapped[int] = mapped_column(Integer)
+    beds_occupied: Mapped[int] = mapped_column(Integer, default=0)
+    area_id = _area_fk()
+
+    __table_args__ = (
+        CheckConstraint("beds_occupied BETWEEN 0 AND beds_total", name="quarantine_beds"),
+    )
+
+
+class RentalProperty(Base):
+    __tablename__ = "rental_property"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(300))
+    geom = mapped_column(_geometry("POINT"), nullable=False)
+    landlord_name: Mapped[str | None] = mapped_column(String(64))
+    landlord_phone: Mapped[str | None] = mapped_column(String(20))
+    filed: Mapped[bool] = mapped_column(Boolean, default=False)
+    filing_number: Mapped[str | None] = mapped_column(String(32))
+    tenants_total: Mapped[int] = mapped_column(Integer, default=0)
+    tenants_out_of_province: Mapped[int] = mapped_column(Integer, default=0)
+    tenants_home_observation: Mapped[int] = mapped_column(Integer, default=0)
+    last_inspected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    area_id = _area_fk()
+
+    __table_args__ = (
+        CheckConstraint(
+            "tenants_total >= 0 AND tenants_out_of_province BETWEEN 0 AND tenants_total"
+            " AND tenants_home_observation BETWEEN 0 AND tenants_total",
+            name="rental_tenant_counts",
+        ),
+        CheckConstraint("filed = (filing_number IS NOT NULL)", name="rental_filing_number"),
+    )
+
+
+class ConstructionSite(Base):
+    __tablename__ = "construction_site"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(64))
+    key_project: Mapped[bool] = mapped_column(Boolean, default=False)
+    footprint = mapped_column(_geometry("POLYGON"), nullable=False)
+    entrance = mapped_column(_geometry("POINT"), nullable=False)
+    workers_total: Mapped[int] = mapped_column(Integer, default=0)
+    workers_returned: Mapped[int] = mapped_column(Integer, default=0)
+    workers_out_of_province: Mapped[int] = mapped_column(Integer, default=0)
+    resumption: Mapped[ResumptionStatus] = mapped_column(
+        Enum(ResumptionStatus, name="resumption_status"), default=ResumptionStatus.NOT_RESUMED
+    )
+    quarantine_site_id: Mapped[int | None] = mapped_column(
+        ForeignKey("quarantine_site.id", ondelete="SET NULL")
+    )
+    resumption_reported_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    area_id = _area_fk()
+
+    __table_args__ = (
+        CheckConstraint(
+            "workers_total >= 0 AND workers_returned BETWEEN 0 AND workers_total"
+            " AND workers_out_of_province BETWEEN 0 AND workers_total",
+            name="site_worker_counts",
+        ),
+    )
+
+
+class PatrolZone(Base):
+    __tablename__ = "patrol_zone"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    boundary = mapped_column(_geometry("POLYGON"), nullable=False)
+    team_name: Mapped[str] = mapped_column(String(200))
+    team_leader: Mapped[str] = mapped_column(String(64))
+    base = mapped_column(_geometry("POINT"), nullable=False)
+    area_id = _area_fk()
+
+
+class Inspection(Base):
+    __tablename__ = "inspection"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    rental_property_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rental_property.id"), index=True
+    )
+    construction_site_id: Mapped[int | None] = mapped_column(
+        ForeignKey("construction_site.id"), index=True
+    )
+    inspector: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    geom = mapped_column(_geometry("POINT"), nullable=False)
+    findings: Mapped[str] = mapped_column(Text, default="")
+    area_id = _area_fk()
+
+    __table_args__ = (
+        CheckConstraint(
+            "num_nonnulls(enterprise_id, rental_property_id, construction_site_id) = 1",
+            name="inspection_one_target",
+        ),
+    )

@@ -1,0 +1,224 @@
+"""Read queries of the map layers: pages, counts, rows by id, geometries, FeatureCollections."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Integer,
+    RowMapping,
+    Select,
+    String,
+    and_,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from geo import flags
+from geo.crs import Crs, from_wgs84, geojson_decimals
+from geo.errors import BadInput, NotFound
+from geo.filters import SpatialFilter, compile_filter
+from geo.layers import AREAS, Layer
+from geo.models import AreaLevel
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: Sequence[RowMapping]
+    cursors: list[str]
+    has_next: bool
+
+
+def _columns(
+    layer: Layer, distance: ColumnElement[float] | None = None
+) -> list[ColumnElement[Any]]:
+    """Every attribute column but the geometries, which are fetched in the CRS asked for."""
+    columns: list[ColumnElement[Any]] = [
+        c for c in layer.table.c if not hasattr(c.type, "geometry_type")
+    ]
+    if distance is not None:
+        columns.append(distance.label("distance_m"))
+    if layer.has_flag:
+        columns += [
+            flags.color(layer.table).label("flag_color"),
+            flags.reason(layer.table).label("flag_reason"),
+            flags.since(layer.table).label("flag_since"),
+        ]
+    return columns
+
+
+def _filtered(
+    session: Session, layer: Layer, spatial: SpatialFilter | None, flag: Sequence[str] | None
+) -> tuple[list[ColumnElement[bool]], ColumnElement[float] | None]:
+    compiled = compile_filter(session, layer, spatial)
+    clauses = list(compiled.clauses)
+    if flag is not None:
+        if not layer.has_flag:
+            raise BadInput(f"{layer.type_name} has no flag to filter by")
+        clauses.append(flags.color(layer.table).in_(list(flag)))
+    return clauses, compiled.distance_m
+
+
+def page(
+    session: Session,
+    layer: Layer,
+    spatial: SpatialFilter | None,
+    flag: Sequence[str] | None,
+    first: int,
+    after: str | None,
+) -> Page:
+    """One page in id order, or nearest first when the filter has `near` (keyset pagination)."""
+    clauses, distance = _filtered(session, layer, spatial, flag)
+    id_column = layer.table.c.id
+    sort_key: ColumnElement[Any] = distance if distance is not None else id_column
+    query = select(*_columns(layer, distance), sort_key.label("sort_key")).where(*clauses)
+    if after is not None:
+        key, last_id = decode_cursor(after)
+        query = query.where(or_(sort_key > key, and_(sort_key == key, id_column > last_id)))
+    query = query.order_by(sort_key, id_column).limit(first + 1)
+    rows = session.execute(query).mappings().all()
+    shown = rows[:first]
+    return Page(shown, [encode_cursor(r["sort_key"], r["id"]) for r in shown], len(rows) > first)
+
+
+def count(
+    session: Session, layer: Layer, spatial: SpatialFilter | None, flag: Sequence[str] | None
+) -> int:
+    clauses, _ = _filtered(session, layer, spatial, flag)
+    return session.execute(
+        select(func.count()).select_from(layer.table).where(*clauses)
+    ).scalar_one()
+
+
+def listing(session: Session, layer: Layer, spatial: SpatialFilter | None) -> Sequence[RowMapping]:
+    """Every row that matches, for the small layers that are not paged."""
+    clauses, distance = _filtered(session, layer, spatial, None)
+    order = [distance] if distance is not None else []
+    query = select(*_columns(layer, distance)).where(*clauses).order_by(*order, layer.table.c.id)
+    return session.execute(query).mappings().all()
+
+
+def area_by_code(session: Session, code: str) -> RowMapping | None:
+    return (
+        session.execute(select(*_columns(AREAS)).where(AREAS.table.c.code == code))
+        .mappings()
+        .first()
+    )
+
+
+def areas(
+    session: Session, level: AreaLevel | None, parent_code: str | None
+) -> Sequence[RowMapping]:
+    table = AREAS.table
+    query = select(*_columns(AREAS)).order_by(table.c.code)
+    if level is not None:
+        query = query.where(table.c.level == level)
+    if parent_code is not None:
+        parent = area_by_code(session, parent_code)
+        if parent is None:
+            raise NotFound(f"no area has the code {parent_code!r}; `areas` lists the codes")
+        query = query.where(table.c.parent_id == parent["id"])
+    return session.execute(query).mappings().all()
+
+
+def area_children(session: Session, parent_ids: Sequence[int]) -> dict[int, list[RowMapping]]:
+    table = AREAS.table
+    query = select(*_columns(AREAS)).where(table.c.parent_id.in_(parent_ids)).order_by(table.c.code)
+    children: dict[int, list[RowMapping]] = {}
+    for row in session.execute(query).mappings():
+        children.setdefault(row["parent_id"], []).append(row)
+    return children
+
+
+def rows_by_id(session: Session, layer: Layer, ids: Sequence[int]) -> dict[int, RowMapping]:
+    query = select(*_columns(layer)).where(layer.table.c.id.in_(ids))
+    return {row["id"]: row for row in session.execute(query).mappings()}
+
+
+def geometries(
+    session: Session,
+    layer: Layer,
+    column: str,
+    crs: Crs,
+    ids: Sequence[int],
+    simplify_m: float | None = None,
+) -> dict[int, Any]:
+    """GeoJSON geometry objects of these rows, in `crs`, built by PostGIS."""
+    geometry = layer.table.c[column]
+    if simplify_m is not None:
+        geometry = simplified(geometry, simplify_m)
+    geojson = func.ST_AsGeoJSON(from_wgs84(geometry, crs), geojson_decimals(crs))
+    query = select(layer.table.c.id, geojson).where(layer.table.c.id.in_(ids))
+    return {id_: orjson.loads(text) for id_, text in session.execute(query)}
+
+
+def simplified(geometry: ColumnElement[Any], tolerance_m: float) -> ColumnElement[Any]:
+    """Douglas-Peucker in metres, in the UTM zone of the geometry, keeping rings valid."""
+    if not 0 <= tolerance_m <= 10_000:
+        raise BadInput("simplifyMeters must be between 0 and 10000")
+    centre = func.ST_Centroid(geometry)
+    utm = 32600 + func.floor((func.ST_X(centre) + 180) / 6).cast(Integer) + 1
+    metric = func.ST_Transform(geometry, utm)
+    return func.ST_Transform(func.ST_SimplifyPreserveTopology(metric, tolerance_m), 4326)
+
+
+def feature_collection(
+    session: Session, layer: Layer, spatial: SpatialFilter | None, crs: Crs, limit: int
+) -> Any:
+    """A FeatureCollection built whole by PostGIS: lon/lat, feature ids, public properties."""
+    clauses, distance = _filtered(session, layer, spatial, None)
+    public = layer.public if distance is None else {**layer.public, "distanceMeters": distance}
+    properties = func.json_build_object(*_pairs(public))
+    feature = func.json_build_object(
+        "type",
+        "Feature",
+        "id",
+        literal(f"{layer.type_name}:") + layer.table.c.id.cast(String),
+        "geometry",
+        func.ST_AsGeoJSON(from_wgs84(layer.geometry, crs), geojson_decimals(crs)).cast(JSON),
+        "properties",
+        properties,
+    )
+    order = [distance] if distance is not None else []
+    rows = (
+        select(feature.label("feature"))
+        .where(*clauses)
+        .order_by(*order, layer.table.c.id)
+        .limit(limit)
+        .subquery()
+    )
+    collection: Select[tuple[str]] = select(
+        func.json_build_object(
+            "type",
+            "FeatureCollection",
+            "features",
+            func.coalesce(func.json_agg(rows.c.feature), literal("[]").cast(JSON)),
+        ).cast(String)
+    )
+    return orjson.loads(session.execute(collection).scalar_one())
+
+
+def _pairs(properties: dict[str, ColumnElement[Any]]) -> list[Any]:
+    return [part for name, column in properties.items() for part in (literal(name), column)]
+
+
+def encode_cursor(sort_key: Any, id_: int) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([float(sort_key), id_])).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[float, int]:
+    try:
+        key, id_ = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return float(key), int(id_)
+    except (binascii.Error, orjson.JSONDecodeError, ValueError, TypeError, UnicodeError):
+        raise BadInput(f"cursor {cursor!r} is not one this API gave out") from None

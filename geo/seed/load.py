@@ -1,0 +1,104 @@
+"""Streams batches into PostgreSQL with COPY, inside the caller's transaction.
+
+The bulk tables (enterprises, rented homes, sites) are copied into a temporary table first,
+then inserted in one statement that places every row in its area with fugong_area_of as a
+LATERAL join (which the planner inlines), while their per-row area trigger is disabled; the
+trigger is enabled again at once, in the same transaction. Measured on two cores: 100,000
+enterprises seed in 17 s this way against 21-23 s with the trigger firing row by row,
+1,000,000 in 168 s against 222 s.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, text
+from tqdm import tqdm
+
+from geo.seed.copytext import Batch
+
+TABLES = (
+    "area", "quarantine_site", "patrol_zone", "enterprise", "rental_property",
+    "construction_site", "inspection",
+)  # fmt: skip
+# The bulk tables, and the column that fugong_derive_area places each one by.
+STAGED = {"enterprise": "geom", "rental_property": "geom", "construction_site": "footprint"}
+
+
+def copy_batches(
+    connection: Connection, batches: Iterable[Batch], total_rows: int, progress: bool
+) -> dict[str, int]:
+    """COPY every batch; batches of one table must come one after another."""
+    connection.execute(text("SELECT 1"))  # begins the transaction if the caller has not
+    # The raw psycopg2 connection under the SQLAlchemy one: same session, same transaction.
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    written: Counter[str] = Counter()
+    staging: Batch | None = None  # the first batch of the table being staged
+    with tqdm(total=total_rows, unit="rows", disable=not progress) as bar:
+        for batch in batches:
+            if staging is not None and batch.table != staging.table:
+                _insert_staged(connection, staging, bar)
+                staging = None
+            target = batch.table
+            if batch.table in STAGED:
+                if staging is None:
+                    staging = batch
+                    _create_stage(connection, batch)
+                target = _stage(batch.table)
+            bar.set_description(batch.table)
+            cursor.copy_expert(
+                f"COPY {target} ({', '.join(batch.columns)}) FROM STDIN",
+                io.StringIO("".join(batch.lines)),
+            )
+            written[batch.table] += len(batch)
+            bar.update(len(batch))
+        if staging is not None:
+            _insert_staged(connection, staging, bar)
+    cursor.close()
+    return dict(written)
+
+
+def _create_stage(connection: Connection, first: Batch) -> None:
+    columns = ", ".join(first.columns)
+    connection.execute(
+        text(
+            f"CREATE TEMP TABLE {_stage(first.table)} AS SELECT {columns} FROM {first.table}"  # noqa: S608
+            " WITH NO DATA"
+        )
+    )
+
+
+def _insert_staged(connection: Connection, first: Batch, bar: tqdm) -> None:
+    # The stage holds exactly the batch's columns, in order, so s.* lines up with them.
+    table, columns = first.table, ", ".join(first.columns)
+    bar.set_description(f"{table}: placing in areas")
+    place = STAGED[table]
+    statements = (
+        "ANALYZE area",  # fresh statistics steer each lookup to the spatial index
+        f"ALTER TABLE {table} DISABLE TRIGGER {table}_area",
+        f"INSERT INTO {table} ({columns}, area_id) SELECT s.*, best.id"  # noqa: S608
+        f" FROM {_stage(table)} s LEFT JOIN LATERAL fugong_area_of(s.{place}) AS best(id) ON true",
+        f"ALTER TABLE {table} ENABLE TRIGGER {table}_area",
+        f"DROP TABLE {_stage(table)}",
+    )
+    for statement in statements:
+        connection.execute(text(statement))
+
+
+def _stage(table: str) -> str:
+    return f"pg_temp.seed_{table}"
+
+
+def advance_sequences(connection: Connection) -> None:
+    """The demo writes its own ids; move each id sequence past them for later inserts."""
+    for table in TABLES:
+        connection.execute(
+            text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}")  # noqa: S608
+        )
+
+
+def analyze(connection: Connection) -> None:
+    for table in TABLES:
+        connection.execute(text(f"ANALYZE {table}"))

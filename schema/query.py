@@ -1,0 +1,220 @@
+"""The read queries of the contract. Each resolver reads its arguments, calls geo, returns types."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, TypeVar
+
+import strawberry
+from sqlalchemy import RowMapping
+
+from geo import layers, queries
+from geo.crs import Crs as GeoCrs
+from geo.errors import BadInput
+from geo.filters import Near, SpatialFilter
+from geo.layers import Layer as GeoLayer
+from schema.scalars import GeoJSON
+from schema.types import (
+    NODE_TYPES,
+    Area,
+    AreaLevel,
+    Connection,
+    ConstructionSite,
+    Crs,
+    Ctx,
+    Edge,
+    Enterprise,
+    FlagColor,
+    Node,
+    PageInfo,
+    PatrolZone,
+    QuarantineSite,
+    RentalProperty,
+    row_of,
+)
+
+
+@strawberry.enum
+class Layer(enum.Enum):
+    AREAS = "AREAS"
+    ENTERPRISES = "ENTERPRISES"
+    RENTAL_PROPERTIES = "RENTAL_PROPERTIES"
+    CONSTRUCTION_SITES = "CONSTRUCTION_SITES"
+    PATROL_ZONES = "PATROL_ZONES"
+    QUARANTINE_SITES = "QUARANTINE_SITES"
+
+    @property
+    def data(self) -> GeoLayer:
+        return getattr(layers, self.value)  # type: ignore[no-any-return]
+
+
+@strawberry.input
+class NearInput:
+    point: GeoJSON
+    radius_meters: float
+
+
+@strawberry.input(
+    name="SpatialFilter", description="All members are optional; they combine with AND"
+)
+class SpatialFilterInput:
+    area_code: str | None = strawberry.field(
+        default=None, description="An administrative area; its descendants count too"
+    )
+    bbox: list[float] | None = strawberry.field(
+        default=None, description="[minLon, minLat, maxLon, maxLat]"
+    )
+    within: GeoJSON | None = strawberry.field(default=None, description="Polygon or MultiPolygon")
+    intersects: GeoJSON | None = strawberry.field(default=None, description="Any geometry")
+    near: NearInput | None = strawberry.field(
+        default=None, description="Within radiusMeters of point; results nearest first"
+    )
+    crs: Crs | None = strawberry.field(
+        default=GeoCrs.WGS84, description="The CRS of every coordinate given in this filter"
+    )
+
+    def to_geo(self) -> SpatialFilter:
+        near = None if self.near is None else Near(self.near.point, self.near.radius_meters)
+        crs = self.crs or GeoCrs.WGS84
+        return SpatialFilter(self.area_code, self.bbox, self.within, self.intersects, near, crs)
+
+
+def _spatial(where: SpatialFilterInput | None) -> SpatialFilter | None:
+    return None if where is None else where.to_geo()
+
+
+def _flags(flag: list[FlagColor] | None) -> list[str] | None:
+    return None if flag is None else [color.value for color in flag]
+
+
+N = TypeVar("N", bound=Node)
+DEFAULT_PAGE_SIZE = 100
+
+
+async def _connection(
+    info: Ctx,
+    node_type: type[N],
+    where: SpatialFilterInput | None,
+    flag: list[FlagColor] | None,
+    first: int | None,
+    after: str | None,
+) -> Connection[N]:
+    limit = info.context.max_page_size
+    first = DEFAULT_PAGE_SIZE if first is None else first
+    if not 0 <= first <= limit:
+        raise BadInput(f"first must be between 0 and {limit}")
+    layer, spatial, colors = node_type.layer, _spatial(where), _flags(flag)
+    page = await info.context.run(queries.page, layer, spatial, colors, first, after)
+
+    async def counter() -> int:
+        return await info.context.run(queries.count, layer, spatial, colors)
+
+    edges = [
+        Edge(cursor=cursor, node=node_type(row=row))
+        for row, cursor in zip(page.rows, page.cursors, strict=True)
+    ]
+    end = page.cursors[-1] if page.cursors else None
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=page.has_next, end_cursor=end),
+        counter=counter,
+    )
+
+
+async def _listing(info: Ctx, node_type: type[N], where: SpatialFilterInput | None) -> list[N]:
+    rows = await info.context.run(queries.listing, node_type.layer, _spatial(where))
+    return [node_type(row=row) for row in rows]
+
+
+def _area_or_none(row: RowMapping | None) -> Area | None:
+    return None if row is None else Area(row=row)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Any object by its id, such as Enterprise:42")
+    async def node(self, info: Ctx, id: strawberry.ID) -> Node | None:
+        type_name, _, number = id.partition(":")
+        node_type = NODE_TYPES.get(type_name)
+        if node_type is None or not number.isdigit():
+            raise BadInput(f"{id!r} is not an id of this API (they read like Enterprise:42)")
+        row = await row_of(info, node_type.layer, int(number))
+        return None if row is None else node_type(row=row)
+
+    @strawberry.field
+    async def area(self, info: Ctx, code: str) -> Area | None:
+        return _area_or_none(await info.context.run(queries.area_by_code, code))
+
+    @strawberry.field
+    async def areas(
+        self, info: Ctx, level: AreaLevel | None = None, parent_code: str | None = None
+    ) -> list[Area]:
+        rows = await info.context.run(queries.areas, level, parent_code)
+        return [Area(row=row) for row in rows]
+
+    @strawberry.field
+    async def enterprises(
+        self,
+        info: Ctx,
+        where: SpatialFilterInput | None = None,
+        flag: list[FlagColor] | None = None,
+        first: int | None = 100,
+        after: str | None = None,
+    ) -> Connection[Enterprise]:
+        return await _connection(info, Enterprise, where, flag, first, after)
+
+    @strawberry.field
+    async def rental_properties(
+        self,
+        info: Ctx,
+        where: SpatialFilterInput | None = None,
+        first: int | None = 100,
+        after: str | None = None,
+    ) -> Connection[RentalProperty]:
+        return await _connection(info, RentalProperty, where, None, first, after)
+
+    @strawberry.field
+    async def construction_sites(
+        self,
+        info: Ctx,
+        where: SpatialFilterInput | None = None,
+        flag: list[FlagColor] | None = None,
+        first: int | None = 100,
+        after: str | None = None,
+    ) -> Connection[ConstructionSite]:
+        return await _connection(info, ConstructionSite, where, flag, first, after)
+
+    @strawberry.field
+    async def patrol_zones(
+        self, info: Ctx, where: SpatialFilterInput | None = None
+    ) -> list[PatrolZone]:
+        return await _listing(info, PatrolZone, where)
+
+    @strawberry.field
+    async def quarantine_sites(
+        self, info: Ctx, where: SpatialFilterInput | None = None
+    ) -> list[QuarantineSite]:
+        return await _listing(info, QuarantineSite, where)
+
+    @strawberry.field(
+        description="A GeoJSON FeatureCollection for Leaflet, OpenLayers, MapLibre or GDAL as it is"
+    )
+    async def features(
+        self,
+        info: Ctx,
+        layer: Layer,
+        where: SpatialFilterInput | None = None,
+        crs: Crs | None = GeoCrs.WGS84,
+        limit: int | None = None,
+    ) -> GeoJSON:
+        most = info.context.max_features
+        if limit is not None and not 0 <= limit <= most:
+            raise BadInput(f"limit must be between 0 and {most}")
+        # Without a limit, a map gets every feature or an error, never a silent cut.
+        chosen = most + 1 if limit is None else limit
+        collection: Any = await info.context.run(
+            queries.feature_collection, layer.data, _spatial(where), crs or GeoCrs.WGS84, chosen
+        )
+        if len(collection["features"]) > most:
+            raise BadInput(f"more than {most} features match; narrow the filter or pass a limit")
+        return collection  # type: ignore[no-any-return]

@@ -1,0 +1,84 @@
+"""A real PostGIS for the whole suite: a fresh database, migrated and seeded once per session;
+each test runs in a transaction that is rolled back, however much the code under test commits."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, Engine, make_url, text
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.testclient import TestClient
+
+import migrations
+from api.app import create_app
+from api.database import database_url
+from api.settings import get_settings
+from geo import seed
+from geo.db import make_engine, sqlalchemy_url
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[Engine]:
+    server = make_url(sqlalchemy_url(database_url(get_settings())))
+    name = f"fugong_test_{os.getpid()}"
+    admin = make_engine(server.set(database="postgres").render_as_string(hide_password=False))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    test_engine = make_engine(server.set(database=name).render_as_string(hide_password=False))
+    with test_engine.begin() as connection:
+        migrations.upgrade(connection)
+        seed.seed(connection)
+    yield test_engine
+    test_engine.dispose()
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture
+def sessions(db: Connection) -> sessionmaker[Session]:
+    return sessionmaker(bind=db, join_transaction_mode="create_savepoint", expire_on_commit=False)
+
+
+@pytest.fixture
+def client(sessions: sessionmaker[Session]) -> Iterator[TestClient]:
+    with TestClient(create_app(sessions=sessions)) as test_client:
+        yield test_client
+
+
+class GraphQLClient:
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    def __call__(self, query: str, **variables: Any) -> dict[str, Any]:
+        """POST a query; return the whole response body (data and errors)."""
+        response = self.client.post("/graphql", json={"query": query, "variables": variables})
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    def data(self, query: str, **variables: Any) -> dict[str, Any]:
+        body = self(query, **variables)
+        assert "errors" not in body, body["errors"]
+        return body["data"]  # type: ignore[no-any-return]
+
+    def error(self, query: str, **variables: Any) -> dict[str, Any]:
+        body = self(query, **variables)
+        assert body.get("errors"), body
+        return body["errors"][0]  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def gql(client: TestClient) -> GraphQLClient:
+    return GraphQLClient(client)
