@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import sys
 
 import uvicorn
+from sqlalchemy.orm import Session
 
 from api import localdb
 from api.database import database_url
@@ -23,6 +25,7 @@ def serve(args: argparse.Namespace) -> None:
         host=settings.host,
         port=settings.port,
         workers=args.workers,
+        ws_max_size=settings.max_body_bytes,  # the body cap, for WebSocket messages too
         log_level="info",
     )
 
@@ -50,6 +53,30 @@ def seed(args: argparse.Namespace) -> None:
             raise SystemExit("database already holds data: pass --reset to replace it")
         written = demo.seed(connection, enterprises=args.enterprises, progress=sys.stderr.isatty())
     print(", ".join(f"{count} {table}" for table, count in written.items()))
+
+
+def user(args: argparse.Namespace) -> None:
+    from geo import accounts
+    from geo.models import Role
+
+    engine = make_engine(database_url(get_settings()))
+    with Session(engine) as session, session.begin():
+        if args.action == "add":
+            password = (
+                sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
+            )
+            accounts.create(
+                session, args.username, password, Role(args.role), args.town, args.zone or ()
+            )
+            print(f"added {args.username} ({args.role})")
+        elif args.action == "disable":
+            accounts.set_disabled(session, args.username)
+            print(f"disabled {args.username}: their tokens stop working now")
+        else:
+            for row in accounts.listing(session):
+                state = "disabled" if row["disabled"] else "enabled"
+                where = row["town_code"] or ",".join(map(str, row["zone_ids"] or [])) or "-"
+                print(f"{row['username']:<20} {row['role'].value:<17} {where:<12} {state}")
 
 
 def db(args: argparse.Namespace) -> None:
@@ -91,6 +118,21 @@ def parser() -> argparse.ArgumentParser:
     fill.add_argument("--reset", action="store_true", help="delete all data first")
     fill.set_defaults(handler=seed)
 
+    people = commands.add_parser("user", help="accounts: add, list, disable")
+    actions = people.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="add an account (asks for the password)")
+    add.add_argument("username")
+    add.add_argument(
+        "--role", required=True, choices=["DISTRICT_OFFICER", "TOWN_OFFICER", "INSPECTOR"]
+    )
+    add.add_argument("--town", help="a town officer's town code, e.g. 350112109")
+    add.add_argument("--zone", type=int, action="append", help="an inspector's patrol zone id")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    actions.add_parser("list", help="list accounts")
+    off = actions.add_parser("disable", help="disable an account; its tokens stop working")
+    off.add_argument("username")
+    people.set_defaults(handler=user)
+
     local = commands.add_parser("db", help="the local PostGIS cluster under .pgdata/")
     local.add_argument("action", choices=["start", "stop", "status", "url"])
     local.set_defaults(handler=db)
@@ -98,8 +140,12 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main() -> None:
+    from geo.errors import FugongError
+
     args = parser().parse_args()
     try:
         args.handler(args)
     except localdb.LocalDatabaseError as error:
         raise SystemExit(str(error)) from None
+    except FugongError as error:
+        raise SystemExit(f"fugong: {error.message}") from None

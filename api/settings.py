@@ -7,7 +7,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from geo.flag_rules import Thresholds
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEVELOPMENT_SECRET = "fugong-development-secret-not-for-production"
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,29 @@ class Settings:
     max_page_size: int
     max_features: int
     pool_size: int
+    flag_thresholds: Thresholds
+    environment: str  # "development", or anything else for a real deployment
+    jwt_secret: str
+    token_minutes: int
+    # Query limits and request caps (api/limits.py, schema/limits.py)
+    max_query_depth: int
+    max_aliases: int
+    max_tokens: int
+    max_query_cost: int
+    cost_list_size: int  # the assumed length of a list without `first`, in the cost estimate
+    max_string_chars: int
+    max_body_bytes: int
+    max_query_string_bytes: int
+    introspection: bool
+
+    def check(self) -> None:
+        """Refuse to start a deployment that would sign tokens with the published secret."""
+        if self.environment != "development" and self.jwt_secret == DEVELOPMENT_SECRET:
+            raise SystemExit(
+                f"FUGONG_ENV is {self.environment!r} but FUGONG_JWT_SECRET is not set:"
+                " set it to a long random string (python -c 'import secrets;"
+                " print(secrets.token_urlsafe(48))')"
+            )
 
 
 def _int(name: str, default: int) -> int:
@@ -30,6 +56,28 @@ def _int(name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SystemExit(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SystemExit(f"{name} must be 1 or 0, not {raw!r}")
+
+
+def _percent(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    try:
+        value = default if raw is None or raw == "" else float(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a number, not {raw!r}") from None
+    if not 0 <= value <= 100:
+        raise SystemExit(f"{name} must be between 0 and 100, not {value}")
+    return value
 
 
 @functools.cache
@@ -43,4 +91,23 @@ def get_settings() -> Settings:
         max_page_size=_int("FUGONG_MAX_PAGE_SIZE", 1000),
         max_features=_int("FUGONG_MAX_FEATURES", 10000),
         pool_size=_int("FUGONG_POOL_SIZE", 8),
+        flag_thresholds=Thresholds(
+            staff_returned_pct=_percent("FUGONG_FLAG_STAFF_RETURNED_PCT", 80.0),
+            capacity_pct=_percent("FUGONG_FLAG_CAPACITY_PCT", 70.0),
+        ),
+        environment=os.environ.get("FUGONG_ENV", "development"),
+        jwt_secret=os.environ.get("FUGONG_JWT_SECRET") or DEVELOPMENT_SECRET,
+        token_minutes=_int("FUGONG_TOKEN_MINUTES", 12 * 60),
+        max_query_depth=_int("FUGONG_MAX_QUERY_DEPTH", 10),
+        max_aliases=_int("FUGONG_MAX_ALIASES", 30),
+        max_tokens=_int("FUGONG_MAX_TOKENS", 10_000),
+        max_query_cost=_int("FUGONG_MAX_QUERY_COST", 50_000),
+        cost_list_size=_int("FUGONG_COST_LIST_SIZE", 100),
+        max_string_chars=_int("FUGONG_MAX_STRING_CHARS", 2_000),
+        # A 10,000-vertex polygon, the most geo/geometry.py takes, is about 400 KB of JSON.
+        max_body_bytes=_int("FUGONG_MAX_BODY_BYTES", 1024 * 1024),
+        max_query_string_bytes=_int("FUGONG_MAX_QUERY_STRING_BYTES", 8 * 1024),
+        introspection=_bool(
+            "FUGONG_INTROSPECTION", os.environ.get("FUGONG_ENV", "development") == "development"
+        ),
     )

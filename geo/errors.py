@@ -23,5 +23,9 @@ class NotFound(FugongError):
     code = "NOT_FOUND"
 
 
+class Unauthenticated(FugongError):
+    code = "UNAUTHENTICATED"
+
+
 class Forbidden(FugongError):
     code = "FORBIDDEN"

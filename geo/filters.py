@@ -51,7 +51,7 @@ def compile_filter(session: Session, layer: Layer, spatial: SpatialFilter | None
     column = layer.geometry
     clauses: list[ColumnElement[bool]] = []
     if spatial.area_code is not None:
-        clauses.append(layer.table.c.area_id.in_(area_subtree(session, spatial.area_code)))
+        clauses.append(layer.area_column.in_(area_subtree(session, spatial.area_code)))
     if spatial.bbox is not None:
         box = to_sql(bbox_polygon(spatial.bbox, spatial.crs), spatial.crs)
         clauses.append(func.ST_Intersects(column, box))
@@ -70,11 +70,21 @@ def compile_filter(session: Session, layer: Layer, spatial: SpatialFilter | None
 
 def area_subtree(session: Session, code: str) -> Select[tuple[int]]:
     """The ids of the area with this code and of every area below it."""
+    return subtree_ids(area_id_of(session, code))
+
+
+def area_id_of(session: Session, code: str) -> int:
     area = Area.__table__
-    root = session.execute(select(area.c.id).where(area.c.code == code)).scalar_one_or_none()
-    if root is None:
+    found = session.execute(select(area.c.id).where(area.c.code == code)).scalar_one_or_none()
+    if found is None:
         raise NotFound(f"no area has the code {code!r}; `areas` lists the codes")
-    tree = select(area.c.id).where(area.c.id == root).cte("subtree", recursive=True)
+    return found
+
+
+def subtree_ids(area_id: int | None) -> Select[tuple[int]]:
+    """The ids of an area and of every area below it, as a subquery."""
+    area = Area.__table__
+    tree = select(area.c.id).where(area.c.id == area_id).cte("subtree", recursive=True)
     tree = tree.union_all(select(area.c.id).where(area.c.parent_id == tree.c.id))
     return select(tree.c.id)
 

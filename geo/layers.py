@@ -30,6 +30,11 @@ class Layer:
     def geometry(self) -> ColumnElement[Any]:
         return self.table.c[self.geometry_column]
 
+    @property
+    def area_column(self) -> ColumnElement[Any]:
+        """The area a row lies in: an area lies in itself."""
+        return self.table.c.id if self.table.name == "area" else self.table.c.area_id
+
 
 def _table(model: type) -> Table:
     return model.__table__  # type: ignore[attr-defined, no-any-return]

@@ -8,18 +8,23 @@ from datetime import date, datetime
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     ARRAY,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
     Text,
+    false,
     func,
+    text,
 )
+from sqlalchemy.dialects.postgresql import DATEMULTIRANGE
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
 from geo.credit_code import validate_credit_code
@@ -43,6 +48,22 @@ class ResumptionStatus(enum.Enum):
     FULL = "FULL"
 
 
+class FlagColor(enum.Enum):
+    GREEN = "GREEN"  # fully back at work and producing
+    YELLOW = "YELLOW"  # partly back, problems still open
+    RED = "RED"  # not back yet: a key target for help
+
+
+class FlagSource(enum.Enum):
+    RULE = "RULE"  # the rules, from reported facts
+    OVERRIDE = "OVERRIDE"  # set by hand, with a reason
+    OVERRIDE_CLEARED = "OVERRIDE_CLEARED"  # a hand-set flag lifted: the rules again
+
+
+# A row written outside geo.flags (raw SQL, an import) flies this flag until its first report.
+UNASSESSED_REASON = "no status report yet"
+
+
 class EnterpriseCategory(enum.Enum):
     INDUSTRIAL = "INDUSTRIAL"
     COMMERCE_SERVICES = "COMMERCE_SERVICES"
@@ -53,6 +74,17 @@ class EnterpriseCategory(enum.Enum):
 
 def _geometry(kind: str) -> Geometry:
     return Geometry(kind, srid=STORAGE_SRID, spatial_index=True)
+
+
+class _Flagged:
+    """The stored flag of an enterprise or a site; geo.flags writes it, with its history."""
+
+    flag_color: Mapped[FlagColor] = mapped_column(
+        Enum(FlagColor, name="flag_color"), server_default=FlagColor.RED.value
+    )
+    flag_reason: Mapped[str] = mapped_column(Text, server_default=UNASSESSED_REASON)
+    flag_since: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    flag_overridden: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 def _area_fk() -> Mapped[int | None]:
@@ -75,7 +107,7 @@ class Area(Base):
     __table_args__ = (CheckConstraint("code ~ '^[0-9]{6,12}$'", name="area_code_digits"),)
 
 
-class Enterprise(Base):
+class Enterprise(_Flagged, Base):
     __tablename__ = "enterprise"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -161,7 +193,7 @@ class RentalProperty(Base):
     )
 
 
-class ConstructionSite(Base):
+class ConstructionSite(_Flagged, Base):
     __tablename__ = "construction_site"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -178,6 +210,9 @@ class ConstructionSite(Base):
     )
     quarantine_site_id: Mapped[int | None] = mapped_column(
         ForeignKey("quarantine_site.id", ondelete="SET NULL")
+    )
+    problems: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), default=list, server_default=text("'{}'")
     )
     resumption_reported_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
@@ -228,3 +263,105 @@ class Inspection(Base):
             name="inspection_one_target",
         ),
     )
+
+
+class Role(enum.Enum):
+    DISTRICT_OFFICER = "DISTRICT_OFFICER"  # everything in the district
+    TOWN_OFFICER = "TOWN_OFFICER"  # everything in one town
+    INSPECTOR = "INSPECTOR"  # the targets of their patrol zones
+
+
+class Account(Base):
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(Enum(Role, name="account_role"))
+    town_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint("(role = 'TOWN_OFFICER') = (town_id IS NOT NULL)", name="account_town"),
+    )
+
+
+class AccountZone(Base):
+    """The patrol zones an inspector works in."""
+
+    __tablename__ = "account_zone"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), primary_key=True
+    )
+    zone_id: Mapped[int] = mapped_column(
+        ForeignKey("patrol_zone.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class AuditEntry(Base):
+    """Who read which personal data, and when; written in the request that read it."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(64), index=True)
+    fields: Mapped[list[str]] = mapped_column(ARRAY(Text))
+
+
+class FlagChange(Base):
+    """One change of a flag's colour or reason, by the rules or by hand; never rewritten."""
+
+    __tablename__ = "flag_change"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
+    construction_site_id: Mapped[int | None] = mapped_column(ForeignKey("construction_site.id"))
+    from_color: Mapped[FlagColor | None] = mapped_column(Enum(FlagColor, name="flag_color"))
+    to_color: Mapped[FlagColor] = mapped_column(Enum(FlagColor, name="flag_color"))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(64))  # a username, or "rules"
+    source: Mapped[FlagSource] = mapped_column(Enum(FlagSource, name="flag_source"))
+
+    __table_args__ = (
+        CheckConstraint(
+            "num_nonnulls(enterprise_id, construction_site_id) = 1", name="flag_change_one_target"
+        ),
+        # "The last change of each target before a time": one index probe per target.
+        Index(
+            "ix_flag_change_enterprise_at",
+            "enterprise_id",
+            text("at DESC"),
+            text("id DESC"),
+            postgresql_include=["to_color"],
+            postgresql_where=text("enterprise_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_flag_change_site_at",
+            "construction_site_id",
+            text("at DESC"),
+            text("id DESC"),
+            postgresql_include=["to_color"],
+            postgresql_where=text("construction_site_id IS NOT NULL"),
+        ),
+    )
+
+
+class Signboard(Base):
+    """The days on which an enterprise updated its public signboard (每日更新一面牌子).
+
+    A multirange of dates: consecutive days merge into one range, so a year of daily updates
+    is still one short value, and "was it updated on d" is `days @> d`.
+    """
+
+    __tablename__ = "signboard"
+
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprise.id", ondelete="CASCADE"), primary_key=True
+    )
+    days = mapped_column(DATEMULTIRANGE, nullable=False)

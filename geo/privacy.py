@@ -1,13 +1,77 @@
-"""Personal data as shown to callers without a need for it."""
+"""Personal data (contacts' and landlords' phones, home addresses): who sees it, and how.
+
+    field            anonymous  inspector  town officer  district officer
+    contact phone    hidden     masked     full          masked
+    landlord phone   hidden     masked     full          masked
+    rental address   hidden     full       full          masked
+
+The town officer is the one with a need; an inspector needs the address of a home to visit it.
+Scope already limits a town officer to their town and an inspector to their zones. Every full
+read is audited.
+"""
 
 from __future__ import annotations
 
+import enum
+import re
 
-def mask_phone(phone: str | None) -> str | None:
+from geo.models import Role
+from geo.scope import Caller
+
+
+class Disclosure(enum.Enum):
+    FULL = "FULL"
+    MASKED = "MASKED"
+    HIDDEN = "HIDDEN"
+
+
+class Personal(enum.Enum):
+    CONTACT_PHONE = "contactPhone"
+    LANDLORD_PHONE = "landlordPhone"
+    RENTAL_ADDRESS = "address"
+
+
+_F, _M, _H = Disclosure.FULL, Disclosure.MASKED, Disclosure.HIDDEN
+POLICY: dict[Personal, dict[Role | None, Disclosure]] = {
+    Personal.CONTACT_PHONE: {
+        None: _H, Role.INSPECTOR: _M, Role.TOWN_OFFICER: _F, Role.DISTRICT_OFFICER: _M
+    },
+    Personal.LANDLORD_PHONE: {
+        None: _H, Role.INSPECTOR: _M, Role.TOWN_OFFICER: _F, Role.DISTRICT_OFFICER: _M
+    },
+    Personal.RENTAL_ADDRESS: {
+        None: _H, Role.INSPECTOR: _F, Role.TOWN_OFFICER: _F, Role.DISTRICT_OFFICER: _M
+    },
+}  # fmt: skip
+
+
+def disclosure(caller: Caller, field: Personal) -> Disclosure:
+    return POLICY[field][caller.role]
+
+
+def mask_phone(phone: str) -> str:
     """138****1234: enough to tell two numbers apart, not enough to call one."""
-    if phone is None:
-        return None
     digits = phone.strip()
     if len(digits) < 8:
         return "*" * len(digits)
     return f"{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
+
+
+def mask_address(address: str) -> str:
+    """金峰镇华阳村**号: the village stays, the house number goes."""
+    return re.sub(r"[0-9０-９]", "*", address)
+
+
+MASKS = {
+    Personal.CONTACT_PHONE: mask_phone,
+    Personal.LANDLORD_PHONE: mask_phone,
+    Personal.RENTAL_ADDRESS: mask_address,
+}
+
+
+def shown(caller: Caller, field: Personal, value: str | None) -> str | None:
+    """The value as this caller may see it."""
+    way = disclosure(caller, field)
+    if value is None or way is Disclosure.HIDDEN:
+        return None
+    return value if way is Disclosure.FULL else MASKS[field](value)

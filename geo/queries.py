@@ -30,6 +30,7 @@ from geo.errors import BadInput, NotFound
 from geo.filters import SpatialFilter, compile_filter
 from geo.layers import AREAS, Layer
 from geo.models import AreaLevel
+from geo.scope import Caller, visible
 
 
 @dataclass(frozen=True)
@@ -42,26 +43,30 @@ class Page:
 def _columns(
     layer: Layer, distance: ColumnElement[float] | None = None
 ) -> list[ColumnElement[Any]]:
-    """Every attribute column but the geometries, which are fetched in the CRS asked for."""
+    """Every attribute column but the geometries, which are fetched in the CRS asked for.
+
+    Flagged layers store their flag (flag_color, flag_reason, flag_since, flag_overridden),
+    so it comes with the other columns.
+    """
     columns: list[ColumnElement[Any]] = [
         c for c in layer.table.c if not hasattr(c.type, "geometry_type")
     ]
     if distance is not None:
         columns.append(distance.label("distance_m"))
-    if layer.has_flag:
-        columns += [
-            flags.color(layer.table).label("flag_color"),
-            flags.reason(layer.table).label("flag_reason"),
-            flags.since(layer.table).label("flag_since"),
-        ]
     return columns
 
 
 def _filtered(
-    session: Session, layer: Layer, spatial: SpatialFilter | None, flag: Sequence[str] | None
+    session: Session,
+    caller: Caller,
+    layer: Layer,
+    spatial: SpatialFilter | None,
+    flag: Sequence[str] | None,
 ) -> tuple[list[ColumnElement[bool]], ColumnElement[float] | None]:
+    """The WHERE clauses of a query: the caller's scope first, then the filters asked for."""
     compiled = compile_filter(session, layer, spatial)
-    clauses = list(compiled.clauses)
+    scope = visible(layer, caller)
+    clauses = ([] if scope is None else [scope]) + list(compiled.clauses)
     if flag is not None:
         if not layer.has_flag:
             raise BadInput(f"{layer.type_name} has no flag to filter by")
@@ -71,6 +76,7 @@ def _filtered(
 
 def page(
     session: Session,
+    caller: Caller,
     layer: Layer,
     spatial: SpatialFilter | None,
     flag: Sequence[str] | None,
@@ -78,31 +84,37 @@ def page(
     after: str | None,
 ) -> Page:
     """One page in id order, or nearest first when the filter has `near` (keyset pagination)."""
-    clauses, distance = _filtered(session, layer, spatial, flag)
+    clauses, distance = _filtered(session, caller, layer, spatial, flag)
     id_column = layer.table.c.id
     sort_key: ColumnElement[Any] = distance if distance is not None else id_column
     query = select(*_columns(layer, distance), sort_key.label("sort_key")).where(*clauses)
     if after is not None:
         key, last_id = decode_cursor(after)
         query = query.where(or_(sort_key > key, and_(sort_key == key, id_column > last_id)))
-    query = query.order_by(sort_key, id_column).limit(first + 1)
+    query = query.order_by(*([] if distance is None else [distance]), id_column).limit(first + 1)
     rows = session.execute(query).mappings().all()
     shown = rows[:first]
     return Page(shown, [encode_cursor(r["sort_key"], r["id"]) for r in shown], len(rows) > first)
 
 
 def count(
-    session: Session, layer: Layer, spatial: SpatialFilter | None, flag: Sequence[str] | None
+    session: Session,
+    caller: Caller,
+    layer: Layer,
+    spatial: SpatialFilter | None,
+    flag: Sequence[str] | None,
 ) -> int:
-    clauses, _ = _filtered(session, layer, spatial, flag)
+    clauses, _ = _filtered(session, caller, layer, spatial, flag)
     return session.execute(
         select(func.count()).select_from(layer.table).where(*clauses)
     ).scalar_one()
 
 
-def listing(session: Session, layer: Layer, spatial: SpatialFilter | None) -> Sequence[RowMapping]:
+def listing(
+    session: Session, caller: Caller, layer: Layer, spatial: SpatialFilter | None
+) -> Sequence[RowMapping]:
     """Every row that matches, for the small layers that are not paged."""
-    clauses, distance = _filtered(session, layer, spatial, None)
+    clauses, distance = _filtered(session, caller, layer, spatial, None)
     order = [distance] if distance is not None else []
     query = select(*_columns(layer, distance)).where(*clauses).order_by(*order, layer.table.c.id)
     return session.execute(query).mappings().all()
@@ -140,8 +152,14 @@ def area_children(session: Session, parent_ids: Sequence[int]) -> dict[int, list
     return children
 
 
-def rows_by_id(session: Session, layer: Layer, ids: Sequence[int]) -> dict[int, RowMapping]:
+def rows_by_id(
+    session: Session, caller: Caller, layer: Layer, ids: Sequence[int]
+) -> dict[int, RowMapping]:
+    """The rows with these ids that the caller may see."""
+    scope = visible(layer, caller)
     query = select(*_columns(layer)).where(layer.table.c.id.in_(ids))
+    if scope is not None:
+        query = query.where(scope)
     return {row["id"]: row for row in session.execute(query).mappings()}
 
 
@@ -173,10 +191,15 @@ def simplified(geometry: ColumnElement[Any], tolerance_m: float) -> ColumnElemen
 
 
 def feature_collection(
-    session: Session, layer: Layer, spatial: SpatialFilter | None, crs: Crs, limit: int
+    session: Session,
+    caller: Caller,
+    layer: Layer,
+    spatial: SpatialFilter | None,
+    crs: Crs,
+    limit: int,
 ) -> Any:
     """A FeatureCollection built whole by PostGIS: lon/lat, feature ids, public properties."""
-    clauses, distance = _filtered(session, layer, spatial, None)
+    clauses, distance = _filtered(session, caller, layer, spatial, None)
     public = layer.public if distance is None else {**layer.public, "distanceMeters": distance}
     properties = func.json_build_object(*_pairs(public))
     feature = func.json_build_object(

@@ -1,9 +1,11 @@
-"""One context per request: its database access, run off the event loop, and fresh loaders."""
+"""One context per request: the caller, database access run off the event loop, fresh loaders,
+and the personal data read, to be audited before the response leaves."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Hashable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -11,7 +13,14 @@ import anyio.to_thread
 from sqlalchemy.orm import Session, sessionmaker
 from strawberry.dataloader import DataLoader
 
+from geo.flag_rules import DEFAULT_THRESHOLDS, Thresholds
+from geo.scope import ANONYMOUS, Caller
+
 T = TypeVar("T")
+
+
+def _no_live_changes() -> AbstractAsyncContextManager[asyncio.Queue[dict[str, Any]]]:
+    raise RuntimeError("this context was made without a flag change listener")
 
 
 @dataclass
@@ -19,6 +28,15 @@ class Context:
     sessions: sessionmaker[Session]
     max_page_size: int
     max_features: int
+    issue_token: Callable[[int], str]
+    thresholds: Thresholds = DEFAULT_THRESHOLDS
+    # Opens a queue of committed flag changes (geo.live.Listener.subscribe): the app's own.
+    flag_changes: Callable[[], AbstractAsyncContextManager[asyncio.Queue[dict[str, Any]]]] = (
+        _no_live_changes
+    )
+    connection_params: dict[str, Any] | None = None  # graphql-transport-ws connection_init
+    caller: Caller = ANONYMOUS
+    personal_reads: list[tuple[str, str]] = field(default_factory=list)  # (node id, field)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)
 
@@ -26,6 +44,10 @@ class Context:
         """`work(session, *args)` in a worker thread, so sync SQL never blocks the event loop."""
         async with self._lock:  # one statement at a time per request, as a session requires
             return await anyio.to_thread.run_sync(self._in_session, work, args)
+
+    async def write(self, work: Callable[..., T], *args: Any) -> T:
+        """Like `run`, in one transaction: committed when `work` returns, rolled back if not."""
+        return await self.run(_transaction, work, *args)
 
     def _in_session(self, work: Callable[..., T], args: tuple[Any, ...]) -> T:
         with self.sessions() as session:
@@ -46,3 +68,8 @@ class Context:
 
             self._loaders[key] = DataLoader(load_fn=load)
         return self._loaders[key]
+
+
+def _transaction(session: Session, work: Callable[..., T], *args: Any) -> T:
+    with session.begin():
+        return work(session, *args)

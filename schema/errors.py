@@ -24,7 +24,9 @@ def coded(error: GraphQLError) -> GraphQLError:
         code, message = "BAD_USER_INPUT", error.message
     elif original is None:
         # Raised by GraphQL itself: the document or its variables do not fit the schema.
-        code = (error.extensions or {}).get("code") or "GRAPHQL_VALIDATION_FAILED"
+        parse = error.message.startswith("Syntax Error")
+        fallback = "GRAPHQL_PARSE_FAILED" if parse else "GRAPHQL_VALIDATION_FAILED"
+        code = (error.extensions or {}).get("code") or fallback
         message = error.message
     else:
         log.error("unexpected error in %s", error.path, exc_info=original)

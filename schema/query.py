@@ -13,6 +13,7 @@ from geo.crs import Crs as GeoCrs
 from geo.errors import BadInput
 from geo.filters import Near, SpatialFilter
 from geo.layers import Layer as GeoLayer
+from schema.flags import FlagQuery
 from schema.scalars import GeoJSON
 from schema.types import (
     NODE_TYPES,
@@ -104,10 +105,11 @@ async def _connection(
     if not 0 <= first <= limit:
         raise BadInput(f"first must be between 0 and {limit}")
     layer, spatial, colors = node_type.layer, _spatial(where), _flags(flag)
-    page = await info.context.run(queries.page, layer, spatial, colors, first, after)
+    caller = info.context.caller
+    page = await info.context.run(queries.page, caller, layer, spatial, colors, first, after)
 
     async def counter() -> int:
-        return await info.context.run(queries.count, layer, spatial, colors)
+        return await info.context.run(queries.count, caller, layer, spatial, colors)
 
     edges = [
         Edge(cursor=cursor, node=node_type(row=row))
@@ -122,7 +124,9 @@ async def _connection(
 
 
 async def _listing(info: Ctx, node_type: type[N], where: SpatialFilterInput | None) -> list[N]:
-    rows = await info.context.run(queries.listing, node_type.layer, _spatial(where))
+    rows = await info.context.run(
+        queries.listing, info.context.caller, node_type.layer, _spatial(where)
+    )
     return [node_type(row=row) for row in rows]
 
 
@@ -131,12 +135,12 @@ def _area_or_none(row: RowMapping | None) -> Area | None:
 
 
 @strawberry.type
-class Query:
+class Query(FlagQuery):
     @strawberry.field(description="Any object by its id, such as Enterprise:42")
     async def node(self, info: Ctx, id: strawberry.ID) -> Node | None:
         type_name, _, number = id.partition(":")
         node_type = NODE_TYPES.get(type_name)
-        if node_type is None or not number.isdigit():
+        if node_type is None or not (number.isascii() and number.isdigit()):
             raise BadInput(f"{id!r} is not an id of this API (they read like Enterprise:42)")
         row = await row_of(info, node_type.layer, int(number))
         return None if row is None else node_type(row=row)
@@ -213,7 +217,12 @@ class Query:
         # Without a limit, a map gets every feature or an error, never a silent cut.
         chosen = most + 1 if limit is None else limit
         collection: Any = await info.context.run(
-            queries.feature_collection, layer.data, _spatial(where), crs or GeoCrs.WGS84, chosen
+            queries.feature_collection,
+            info.context.caller,
+            layer.data,
+            _spatial(where),
+            crs or GeoCrs.WGS84,
+            chosen,
         )
         if len(collection["features"]) > most:
             raise BadInput(f"more than {most} features match; narrow the filter or pass a limit")

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import date as datetime_date
 from datetime import datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 import strawberry
 from sqlalchemy import RowMapping
 from strawberry.types import Info
 
-from geo import layers, queries
+from geo import flag_counts, layers, queries
 from geo.crs import Crs as GeoCrs
+from geo.errors import Forbidden
+from geo.flag_rules import FlagEvent, FlagState, Target, TargetKind
 from geo.flags import FlagColor as GeoFlagColor
 from geo.layers import Layer
 from geo.models import AreaLevel as GeoAreaLevel
+from geo.models import FlagSource as GeoFlagSource
 from geo.models import ResumptionStatus as GeoResumptionStatus
-from geo.privacy import mask_phone
+from geo.privacy import Disclosure, Personal, disclosure, shown
 from schema.context import Context
 from schema.scalars import GeoJSON
 
@@ -43,8 +47,11 @@ async def geometry_of(info: Ctx, layer: Layer, column: str, row_id: int, crs: Ge
 
 
 async def row_of(info: Ctx, layer: Layer, row_id: int) -> RowMapping | None:
+    """The row, if it exists and the caller may see it."""
+    caller = info.context.caller
     loader = info.context.loader(
-        ("row", layer.type_name), lambda session, ids: queries.rows_by_id(session, layer, ids)
+        ("row", layer.type_name),
+        lambda session, ids: queries.rows_by_id(session, caller, layer, ids),
     )
     return await loader.load(row_id)  # type: ignore[no-any-return]
 
@@ -100,13 +107,43 @@ def column(
     return strawberry.field(resolver=resolve, description=description)
 
 
+def personal(name: str, kind: Personal, description: str) -> Any:
+    """A field of personal data: shown, masked or hidden by the caller's role; audited if shown."""
+
+    def resolve(root: Node, info: Ctx) -> str | None:
+        context, value = info.context, root.row[name]
+        if value is not None and disclosure(context.caller, kind) is Disclosure.FULL:
+            context.personal_reads.append(
+                (global_id(root.layer.type_name, root.row["id"]), kind.value)
+            )
+        return shown(context.caller, kind, value)
+
+    return strawberry.field(resolver=resolve, description=description)
+
+
 def _flag(root: Node) -> FlagStatus:
     return FlagStatus(
         color=FlagColor(root.row["flag_color"]),
         reason=root.row["flag_reason"],
         since=root.row["flag_since"],
-        overridden=False,
+        overridden=root.row["flag_overridden"],
     )
+
+
+def flag_status(state: FlagState) -> FlagStatus:
+    return FlagStatus(
+        color=state.color, reason=state.reason, since=state.since, overridden=state.overridden
+    )
+
+
+async def _flag_history(root: Node, info: Ctx) -> list[FlagChange]:
+    loader = info.context.loader(("flag-history",), flag_counts.flag_history, default=[])
+    target = Target(TargetKind(root.layer.type_name), root.row["id"])
+    return [FlagChange(event=event) for event in await loader.load(target)]
+
+
+def flag_history_field() -> Any:
+    return strawberry.field(resolver=_flag_history, description="Its flag's changes, oldest first")
 
 
 def _distance(root: Node) -> float | None:
@@ -119,7 +156,9 @@ def distance_field() -> Any:
 
 def flag_field() -> Any:
     return strawberry.field(resolver=_flag, description="Green, yellow or red, and why")
-PERSONAL_PHONE = "Personal data: masked as 138****1234"
+
+
+PERSONAL_PHONE = "Personal data: in full for the town officer, masked (138****1234) otherwise"
 
 
 @strawberry.type
@@ -141,6 +180,17 @@ class Area(Node):
     async def children(self, info: Ctx) -> list[Area]:
         loader = info.context.loader(("children",), queries.area_children, default=[])
         return [Area(row=row) for row in await loader.load(self.row["id"])]
+
+    @strawberry.field(description="Flags of the enterprises and sites inside it, as of a date")
+    async def flag_counts(self, info: Ctx, date: datetime_date | None = None) -> FlagCounts:
+        loader = info.context.loader(
+            ("area-flag-counts", date),
+            lambda session, ids: flag_counts.area_flag_counts(session, ids, date),
+        )
+        counts = await loader.load(self.row["id"])
+        return FlagCounts(
+            green=counts.green, yellow=counts.yellow, red=counts.red, total=counts.total
+        )
 
     @strawberry.field(description="The boundary; simplifyMeters thins it for small-scale maps")
     async def geometry(
@@ -168,18 +218,21 @@ class Enterprise(Feature):
     staff_returned: int = column("staff_returned")
     capacity_pct: float | None = column("capacity_pct", convert=float)
     problems: list[str] = column("problems", "Open problems")
-    contact_phone: str | None = column("contact_phone", PERSONAL_PHONE, mask_phone)
+    contact_phone: str | None = personal("contact_phone", Personal.CONTACT_PHONE, PERSONAL_PHONE)
     resumption: ResumptionStatus = column("resumption")
     flag: FlagStatus = flag_field()
+    flag_history: list[FlagChange] = flag_history_field()
     distance_meters: float | None = distance_field()
 
 
 @strawberry.type
 class RentalProperty(Feature):
     layer = layers.RENTAL_PROPERTIES
-    address: str = column("address", "Personal data: a home address")
+    address: str = personal(
+        "address", Personal.RENTAL_ADDRESS, "Personal data: a home address (masked for some roles)"
+    )
     filed: bool = column("filed", "Registered (备案) with the authorities")
-    landlord_phone: str | None = column("landlord_phone", PERSONAL_PHONE, mask_phone)
+    landlord_phone: str | None = personal("landlord_phone", Personal.LANDLORD_PHONE, PERSONAL_PHONE)
     distance_meters: float | None = distance_field()
 
 
@@ -190,7 +243,9 @@ class ConstructionSite(Feature):
     kind: str = column("kind")
     key_project: bool = column("key_project")
     resumption: ResumptionStatus = column("resumption")
+    problems: list[str] = column("problems", "Open problems")
     flag: FlagStatus = flag_field()
+    flag_history: list[FlagChange] = flag_history_field()
     distance_meters: float | None = distance_field()
 
     @strawberry.field(description="The footprint's gate, where inspectors arrive")
@@ -216,6 +271,47 @@ class QuarantineSite(Feature):
     kind: str = column("kind")
     beds_total: int = column("beds_total")
     beds_occupied: int = column("beds_occupied")
+
+
+InspectionTarget = Annotated[
+    Enterprise | RentalProperty | ConstructionSite,
+    strawberry.union("InspectionTarget", description="Targets that an inspector visits"),
+]
+TARGET_TYPES = {t.layer.type_name: t for t in (Enterprise, RentalProperty, ConstructionSite)}
+FlagSource = strawberry.enum(GeoFlagSource, name="FlagSource")
+
+
+@strawberry.type(description="One change of a flag; history is never rewritten")
+class FlagChange:
+    event: strawberry.Private[FlagEvent]
+
+    @strawberry.field
+    async def target(self, info: Ctx) -> InspectionTarget:
+        node_type = TARGET_TYPES[self.event.target.kind.value]
+        row = await row_of(info, node_type.layer, self.event.target.id)
+        if row is None:  # only ever asked of changes whose target the caller sees
+            raise Forbidden("that target is outside your scope")
+        return node_type(row=row)  # type: ignore[return-value]
+
+    @strawberry.field(name="from", description="The colour before; null for a first flag")
+    def from_color(self) -> FlagColor | None:
+        return self.event.from_color
+
+    @strawberry.field(name="to")
+    def to_color(self) -> FlagColor:
+        return self.event.to_color
+
+    @strawberry.field
+    def at(self) -> datetime:
+        return self.event.at
+
+    @strawberry.field
+    def reason(self) -> str:
+        return self.event.reason
+
+    @strawberry.field(description="The rules, or a hand")
+    def source(self) -> FlagSource:
+        return self.event.source
 
 
 NODE_TYPES: dict[str, type[Node]] = {

@@ -4,7 +4,7 @@ each test runs in a transaction that is rolled back, however much the code under
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 
 import migrations
 from api.app import create_app
+from api.auth import issue_token
 from api.database import database_url
 from api.settings import get_settings
 from geo import seed
@@ -58,15 +59,30 @@ def client(sessions: sessionmaker[Session]) -> Iterator[TestClient]:
         yield test_client
 
 
+DEMO_PASSWORD = "demo"
+
+
 class GraphQLClient:
-    def __init__(self, client: TestClient) -> None:
+    def __init__(self, client: TestClient, token: str | None = None) -> None:
         self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def __call__(self, query: str, **variables: Any) -> dict[str, Any]:
         """POST a query; return the whole response body (data and errors)."""
-        response = self.client.post("/graphql", json={"query": query, "variables": variables})
+        response = self.client.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=self.headers
+        )
         assert response.status_code == 200, response.text
         return response.json()  # type: ignore[no-any-return]
+
+    def login(self, username: str, password: str = DEMO_PASSWORD) -> GraphQLClient:
+        """A client acting as this account, logged in through the API like any other."""
+        token = self.data(
+            "mutation ($u: String!, $p: String!) { login(username: $u, password: $p) }",
+            u=username,
+            p=password,
+        )["login"]
+        return GraphQLClient(self.client, token)
 
     def data(self, query: str, **variables: Any) -> dict[str, Any]:
         body = self(query, **variables)
@@ -79,6 +95,25 @@ class GraphQLClient:
         return body["errors"][0]  # type: ignore[no-any-return]
 
 
+@pytest.fixture(scope="session")
+def tokens(engine: Engine) -> dict[str, str]:
+    """Tokens of the demo accounts, signed once: logging in hashes on purpose slowly."""
+    with engine.connect() as connection:
+        ids = connection.execute(text("SELECT username, id FROM account")).all()
+    return {username: issue_token(get_settings(), account_id) for username, account_id in ids}
+
+
 @pytest.fixture
-def gql(client: TestClient) -> GraphQLClient:
+def anonymous(client: TestClient) -> GraphQLClient:
     return GraphQLClient(client)
+
+
+@pytest.fixture
+def as_user(client: TestClient, tokens: dict[str, str]) -> Callable[[str], GraphQLClient]:
+    return lambda username: GraphQLClient(client, tokens[username])
+
+
+@pytest.fixture
+def gql(as_user: Callable[[str], GraphQLClient]) -> GraphQLClient:
+    """A district officer: sees every row of the district, personal data masked."""
+    return as_user("district")

@@ -1,0 +1,102 @@
+"""Bearer tokens: signed JWTs with an expiry, checked on every request against a live account."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import orjson
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.settings import Settings
+from geo import accounts
+from geo.errors import Unauthenticated
+from geo.scope import ANONYMOUS, Caller
+
+ALGORITHM = "HS256"
+ISSUER = "fugong"
+
+
+def issue_token(settings: Settings, account_id: int) -> str:
+    now = datetime.now(UTC)
+    claims = {
+        "sub": str(account_id),
+        "iss": ISSUER,
+        "iat": now,
+        "exp": now + timedelta(minutes=settings.token_minutes),
+    }
+    return jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM)
+
+
+def account_of_token(settings: Settings, token: str) -> int:
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret,
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": ["exp", "sub", "iss"]},
+        )
+        return int(claims["sub"])
+    except jwt.ExpiredSignatureError:
+        raise Unauthenticated("the token has expired; log in again") from None
+    except (jwt.InvalidTokenError, ValueError):
+        raise Unauthenticated("the token is not one this server signed") from None
+
+
+def caller_of(
+    settings: Settings, sessions: sessionmaker[Session], authorization: str | None
+) -> Caller:
+    """The caller an Authorization header names: anonymous without one."""
+    if not authorization:
+        return ANONYMOUS
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("send the token as 'Authorization: Bearer <token>'")
+    account_id = account_of_token(settings, token.strip())
+    with sessions() as session:
+        return accounts.caller(session, account_id)
+
+
+class Authentication:
+    """Puts the caller in `request.state.caller` for every HTTP route; refuses a bad token
+    with 401 and a GraphQL-shaped error, so no route ever runs for a caller it cannot name."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        authorization = headers.get(b"authorization", b"").decode("latin-1") or None
+        try:
+            caller = await run_in_threadpool(
+                caller_of, self.settings, scope["app"].state.sessions, authorization
+            )
+        except Unauthenticated as error:
+            await _refuse(send, error.message)
+            return
+        scope.setdefault("state", {})["caller"] = caller
+        await self.app(scope, receive, send)
+
+
+async def _refuse(send: Send, message: str) -> None:
+    body = orjson.dumps(
+        {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]}
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 401,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"www-authenticate", b'Bearer realm="fugong"'),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,78 @@
+"""Who may see what: the caller, and the SQL that keeps every query inside the caller's scope.
+
+layer               anonymous  inspector        town officer   district officer
+areas               all        all              all            all
+enterprises, sites  all        their zones      their town     all
+rentals             none       their zones      their town     all
+patrol zones        none       their zones      their town     all
+quarantine sites    none       their zones      their town     all
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, func, select
+from sqlalchemy.orm import Session
+
+from geo import layers
+from geo.errors import Forbidden, NotFound, Unauthenticated
+from geo.filters import subtree_ids
+from geo.layers import Layer
+from geo.models import AccountZone, PatrolZone, Role
+
+PUBLIC_LAYERS = (layers.AREAS, layers.ENTERPRISES, layers.CONSTRUCTION_SITES)
+
+
+@dataclass(frozen=True)
+class Caller:
+    account_id: int | None = None  # None: anonymous
+    username: str = "anonymous"
+    role: Role | None = None
+    town_id: int | None = None  # a town officer's town
+
+    @property
+    def anonymous(self) -> bool:
+        return self.role is None
+
+
+ANONYMOUS = Caller()
+
+
+def visible(layer: Layer, caller: Caller) -> ColumnElement[bool] | None:
+    """The WHERE clause that limits `layer` to what `caller` may see; None when it is all."""
+    if layer is layers.AREAS or caller.role is Role.DISTRICT_OFFICER:
+        return None
+    if caller.role is Role.TOWN_OFFICER:
+        return layer.table.c.area_id.in_(subtree_ids(caller.town_id))
+    if caller.role is Role.INSPECTOR:
+        link = AccountZone.__table__
+        zone_ids = select(link.c.zone_id).where(link.c.account_id == caller.account_id)
+        if layer is layers.PATROL_ZONES:
+            return layer.table.c.id.in_(zone_ids)
+        return func.ST_Intersects(layer.geometry, _union_of_zones(zone_ids))
+    return None if layer in PUBLIC_LAYERS else false()
+
+
+def _union_of_zones(zone_ids: Any) -> Any:
+    # One geometry computed once per query, so the layer's GiST index does the matching.
+    zone = PatrolZone.__table__
+    return select(func.ST_Union(zone.c.boundary)).where(zone.c.id.in_(zone_ids)).scalar_subquery()
+
+
+def require_change(session: Session, caller: Caller, layer: Layer, row_id: int) -> None:
+    """Refuse, in the writing transaction, a change the caller may not make to this row."""
+    if caller.anonymous:
+        raise Unauthenticated("log in to change anything")
+    if caller.role is Role.INSPECTOR:
+        raise Forbidden("inspectors record inspections; officers change flags and facts")
+    table = layer.table
+    exists = session.execute(select(table.c.id).where(table.c.id == row_id)).first()
+    if exists is None:
+        raise NotFound(f"no {layer.type_name} has the id {row_id}")
+    scope = visible(layer, caller)
+    if scope is not None:
+        inside = session.execute(select(table.c.id).where(table.c.id == row_id, scope)).first()
+        if inside is None:
+            raise Forbidden(f"{layer.type_name}:{row_id} is outside your town")

@@ -1,0 +1,31 @@
+"""The demo's accounts, one of each kind, all with the password `demo` (the demo only)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
+
+from geo import accounts
+from geo.models import Area, PatrolZone, Role
+
+PASSWORD = "demo"
+JINFENG = "350112109"
+
+
+def add_demo_accounts(connection: Connection) -> dict[str, int]:
+    zone, area = PatrolZone.__table__, Area.__table__
+    with Session(bind=connection) as session:
+        first_jinfeng_zone = session.execute(
+            select(zone.c.id)
+            .join(area, area.c.id == zone.c.area_id)
+            .where(area.c.code.startswith(JINFENG))
+            .order_by(zone.c.id)
+            .limit(1)
+        ).scalar_one()
+        accounts.create(session, "district", PASSWORD, Role.DISTRICT_OFFICER)
+        accounts.create(session, "town", PASSWORD, Role.TOWN_OFFICER, town_code=JINFENG)
+        accounts.create(
+            session, "inspector", PASSWORD, Role.INSPECTOR, zone_ids=[first_jinfeng_zone]
+        )
+        session.flush()
+    return {"account": 3}
