@@ -3,35 +3,82 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+from cross_web import HTTPException  # what strawberry's views turn into an HTTP error
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from api.auth import Authentication, caller_of, issue_token
 from api.database import database_url
+from api.limits import RequestCaps, query_limits
 from api.settings import Settings, get_settings
-from geo.db import make_engine, make_sessionmaker
+from geo.db import libpq_url, make_engine, make_sessionmaker
+from geo.errors import Unauthenticated
+from geo.live import Listener
+from geo.scope import ANONYMOUS
 from schema import build_schema
 from schema.context import Context
 
 
 class FugongGraphQL(GraphQL[Context, None]):
     def __init__(self, settings: Settings) -> None:
-        super().__init__(build_schema())
+        # The GraphiQL page needs introspection: both go, or neither.
+        ide = "graphiql" if settings.introspection else None
+        super().__init__(
+            build_schema(query_limits(settings)),
+            graphql_ide=ide,
+            subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],  # the maintained protocol only
+        )
         self.settings = settings
+
+    def decode_json(self, data: str | bytes) -> object:
+        # strawberry lets undecodable or non-object bodies through to a 500; they are 400s.
+        try:
+            value = json.loads(data)
+        except (ValueError, RecursionError):
+            raise HTTPException(400, "the request body is not JSON") from None
+        if not isinstance(value, dict | list):
+            raise HTTPException(400, "a GraphQL request is a JSON object")
+        return value
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         return Context(
             sessions=request.app.state.sessions,
             max_page_size=self.settings.max_page_size,
             max_features=self.settings.max_features,
+            issue_token=functools.partial(issue_token, self.settings),
+            thresholds=self.settings.flag_thresholds,
+            flag_changes=request.app.state.listener.subscribe,
+            # WebSockets name their caller in connection_init (on_ws_connect), not per request.
+            caller=getattr(request.state, "caller", ANONYMOUS),
         )
+
+    async def on_ws_connect(self, context: Context) -> None:
+        """Authenticate a WebSocket once, at connection: a token in connection_init's payload
+        ({"Authorization": "Bearer …"}); none means anonymous, a bad one closes it (4403)."""
+        params = context.connection_params or {}
+        authorization = params.get("Authorization") or params.get("authorization")
+        if not isinstance(authorization, str | None):
+            raise ConnectionRejectionError()
+        try:
+            context.caller = await run_in_threadpool(
+                caller_of, self.settings, context.sessions, authorization
+            )
+        except Unauthenticated:
+            raise ConnectionRejectionError() from None
 
 
 async def health(request: Request) -> JSONResponse:
@@ -43,22 +90,42 @@ def create_app(
 ) -> Starlette:
     """The app; tests hand in `sessions` bound to their own transaction."""
     settings = settings or get_settings()
+    settings.check()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if sessions is not None:
-            app.state.sessions = sessions
-            yield
-            return
-        engine = make_engine(database_url(settings), settings.pool_size)
-        app.state.sessions = make_sessionmaker(engine)
+        engine = (
+            None
+            if sessions is not None
+            else make_engine(database_url(settings), settings.pool_size)
+        )
+        app.state.sessions = sessions or make_sessionmaker(engine)  # type: ignore[arg-type]
+        bind = app.state.sessions.kw["bind"]
+        app.state.listener = Listener(
+            libpq_url(bind.engine.url.render_as_string(hide_password=False))
+        )
         try:
             yield
         finally:
-            engine.dispose()
+            await app.state.listener.close()
+            if engine is not None:
+                engine.dispose()
 
     graphql = FugongGraphQL(settings)
     return Starlette(
-        routes=[Route("/health", health), Route("/graphql", graphql, methods=["GET", "POST"])],
+        routes=[
+            Route("/health", health),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        middleware=[
+            # Outermost: an oversized request is refused before anything reads it.
+            Middleware(
+                RequestCaps,
+                max_body_bytes=settings.max_body_bytes,
+                max_query_string_bytes=settings.max_query_string_bytes,
+            ),
+            Middleware(Authentication, settings=settings),
+        ],
         lifespan=lifespan,
     )

@@ -1,16 +1,31 @@
 """The GraphQL face of fugong: types, queries and their inputs."""
 
+from typing import Any
+
 import strawberry
+from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 
+from schema.audit import AuditPersonalReads
 from schema.errors import ErrorCodes
+from schema.limits import Limits, limit_extensions
+from schema.mutation import Mutation
 from schema.query import Query
 from schema.scalars import SCALARS
+from schema.subscription import Subscription
 
 
-def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """A caller's mistakes are answered, not logged; ErrorCodes logs the unexpected."""
+
+
+def build_schema(limits: Limits) -> strawberry.Schema:
+    return Schema(
         query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
         config=StrawberryConfig(scalar_map=SCALARS),
-        extensions=[ErrorCodes],
+        # ErrorCodes first: it sees the errors of every extension after it.
+        extensions=[ErrorCodes, *limit_extensions(limits), AuditPersonalReads],
     )

@@ -12,30 +12,22 @@ from graphql import (
     build_schema,
 )
 
+from api.limits import query_limits
+from api.settings import get_settings
 from schema import build_schema as fugong_schema
 
 CONTRACT = Path(__file__).resolve().parents[2].parent / "shared" / "contract.graphql"
 
 # Contract names that later issues build; each entry leaves this list when its issue lands.
 NOT_YET_BUILT = {
-    "Enterprise.flagHistory": 4,
-    "ConstructionSite.flagHistory": 4,
-    "Area.flagCounts": 4,
-    "Query.flagCounts": 4,
     "Query.inspectionRoute": 5,
-    "Mutation": 3,
+    "Mutation.recordInspection": 5,
     "Subscription": 4,
-    "FlagChange": 4,
-    "AreaFlagCounts": 4,
-    "InspectionTarget": 5,
     "RouteStop": 5,
     "Route": 5,
     "InspectionPlan": 5,
     "Inspection": 5,
-    "ResumptionInput": 4,
     "RecordInspectionInput": 5,
-    "Date": 4,
-    "FlagCounts": 4,
 }
 
 
@@ -43,7 +35,8 @@ NOT_YET_BUILT = {
 def schemas():
     if not CONTRACT.exists():
         pytest.skip(f"{CONTRACT} is not beside this checkout")
-    return build_schema(CONTRACT.read_text(encoding="utf-8")), fugong_schema()._schema
+    ours = fugong_schema(query_limits(get_settings()))._schema
+    return build_schema(CONTRACT.read_text(encoding="utf-8")), ours
 
 
 def test_every_contract_name_is_in_the_schema(schemas):

@@ -1,0 +1,96 @@
+"""Request caps before any route runs (body and query string size), and the query limits of
+the settings, as the schema takes them."""
+
+from __future__ import annotations
+
+import orjson
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.settings import Settings
+from schema.limits import Limits
+
+PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+
+
+def query_limits(settings: Settings) -> Limits:
+    return Limits(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+        max_cost=settings.max_query_cost,
+        list_size=settings.cost_list_size,
+        max_page_size=settings.max_page_size,
+        max_string_chars=settings.max_string_chars,
+        introspection=settings.introspection,
+    )
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class RequestCaps:
+    """Refuses a body over `max_body_bytes` with 413, whether it says its length up front or
+    streams in chunks, and a query string over `max_query_string_bytes` (GET queries) with 414;
+    both with a GraphQL-shaped JSON error coded PAYLOAD_TOO_LARGE."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, max_query_string_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.max_query_string_bytes = max_query_string_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if len(scope.get("query_string", b"")) > self.max_query_string_bytes:
+            most = self.max_query_string_bytes
+            message = f"the query string is over {most:,} bytes; send the query by POST"
+            await _refuse(send, 414, message)
+            return
+        if _declared_length(scope) > self.max_body_bytes:
+            await _refuse(send, 413, self._body_message())
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise _TooLarge
+            return message
+
+        async def watching_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, watching_send)
+        except _TooLarge:
+            if started:  # too late for a clean refusal; the server drops the connection
+                raise
+            await _refuse(send, 413, self._body_message())
+
+    def _body_message(self) -> str:
+        return f"the request body is over {self.max_body_bytes:,} bytes"
+
+
+def _declared_length(scope: Scope) -> int:
+    """The Content-Length, or 0 without a usable one: then the streamed bytes are counted."""
+    try:
+        return int(Headers(scope=scope).get("content-length", "0"))
+    except ValueError:
+        return 0
+
+
+async def _refuse(send: Send, status: int, message: str) -> None:
+    error = {"message": message, "extensions": {"code": PAYLOAD_TOO_LARGE}}
+    body = orjson.dumps({"errors": [error]})
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
