@@ -24,3 +24,9 @@ def make_engine(url: str, pool_size: int = 8) -> Engine:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def libpq_url(url: str) -> str:
+    """The URL as libpq itself takes it, for connections made without SQLAlchemy."""
+    scheme, _, rest = url.partition("://")
+    return f"postgresql://{rest}" if scheme.startswith("postgres") else url

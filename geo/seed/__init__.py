@@ -12,6 +12,7 @@ from sqlalchemy import Connection, text
 
 from geo.errors import BadInput
 from geo.seed import demo
+from geo.seed.accounts import add_demo_accounts
 from geo.seed.load import TABLES, advance_sequences, analyze, copy_batches
 
 DEMO_ENTERPRISES = 2000
@@ -23,8 +24,9 @@ def seed(
     """Write the demo into an empty, migrated database; the caller commits. Rows per table."""
     if not is_empty(connection):
         raise BadInput("the demo seeds an empty database only: reset() it first")
-    total = sum(demo.row_counts(enterprises).values())
+    total = demo.estimated_rows(enterprises)
     written = copy_batches(connection, demo.batches(enterprises), total, progress)
+    written |= add_demo_accounts(connection)
     advance_sequences(connection)
     analyze(connection)
     return written

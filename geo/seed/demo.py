@@ -1,7 +1,9 @@
 """Every row of the demo in load order, as COPY batches: a pure function of the enterprise count.
 
 Each chunk draws from its own generator, seeded by table and chunk number, so the rows depend
-on nothing but `enterprises`, and a million of them stream through in bounded memory.
+on nothing but `enterprises`, and a million of them stream through in bounded memory. A chunk
+of enterprises or sites is followed by its flags' history (and an enterprise chunk by its
+signboards), whose row counts depend on the rules and so are known only once generated.
 """
 
 from __future__ import annotations
@@ -25,7 +27,11 @@ RENTALS_PER_ENTERPRISE = 1.5
 SITES_PER_ENTERPRISE = 0.02
 MIN_GENERATED_SITES = 8
 
-ChunkMaker = Callable[[Layout, np.random.Generator, int, int], Batch]
+# Rows of flag history and of signboards per target, roughly: for a progress bar only.
+HISTORY_ROWS_PER_TARGET = 2.4
+SIGNBOARDS_PER_ENTERPRISE = 0.88
+
+ChunkMaker = Callable[[Layout, np.random.Generator, int, int], list[Batch]]
 
 
 def generated_counts(enterprises: int) -> dict[str, int]:
@@ -50,6 +56,14 @@ def row_counts(enterprises: int) -> dict[str, int]:
     }
 
 
+def estimated_rows(enterprises: int) -> int:
+    """Every row that batches(enterprises) yields, history and signboards estimated."""
+    counts = row_counts(enterprises)
+    targets = counts["enterprise"] + counts["construction_site"]
+    derived = targets * HISTORY_ROWS_PER_TARGET + counts["enterprise"] * SIGNBOARDS_PER_ENTERPRISE
+    return sum(counts.values()) + round(derived)
+
+
 def batches(enterprises: int) -> Iterator[Batch]:
     """The rows of every table in an order that satisfies the foreign keys; ids start at 1."""
     layout = build_layout()
@@ -57,7 +71,7 @@ def batches(enterprises: int) -> Iterator[Batch]:
     yield area_batch(layout)
     yield named.quarantine_batch(layout)
     yield zone_batch(layout)
-    yield named.named_enterprise_batch(layout)
+    yield from named.named_enterprise_batch(layout)
     yield from _chunks(
         enterprise_batch,
         layout,
@@ -65,11 +79,11 @@ def batches(enterprises: int) -> Iterator[Batch]:
         len(named.ENTERPRISES) + 1,
         generated["enterprise"],
     )
-    yield from _chunks(rental_batch, layout, RENTAL_STREAM, 1, generated["rental_property"])
-    yield named.named_site_batch(layout)
+    yield from _chunks(rentals, layout, RENTAL_STREAM, 1, generated["rental_property"])
+    yield from named.named_site_batch(layout)
     hotels = named.hotels()
 
-    def sites(layout: Layout, rng: np.random.Generator, first_id: int, n: int) -> Batch:
+    def sites(layout: Layout, rng: np.random.Generator, first_id: int, n: int) -> list[Batch]:
         return site_batch(layout, rng, first_id, n, hotels)
 
     yield from _chunks(
@@ -82,4 +96,8 @@ def _chunks(
 ) -> Iterator[Batch]:
     for chunk, start in enumerate(range(0, n, CHUNK_ROWS)):
         rng = np.random.default_rng([SEED, stream, chunk])
-        yield make(layout, rng, first_id + start, min(CHUNK_ROWS, n - start))
+        yield from make(layout, rng, first_id + start, min(CHUNK_ROWS, n - start))
+
+
+def rentals(layout: Layout, rng: np.random.Generator, first_id: int, n: int) -> list[Batch]:
+    return [rental_batch(layout, rng, first_id, n)]

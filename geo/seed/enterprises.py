@@ -1,9 +1,13 @@
-"""Generated enterprises: made-up names, codes, contacts and staff, as of 27 February 2020."""
+"""Generated enterprises: made-up names, codes, contacts and staff as of 27 February 2020,
+with their flags' history over February and the days they updated their signboards."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
+from geo.flag_rules import Facts, TargetKind
 from geo.models import EnterpriseCategory, ResumptionStatus
 from geo.seed.copytext import (
     NULL,
@@ -15,6 +19,7 @@ from geo.seed.copytext import (
     text_array,
 )
 from geo.seed.draws import pick, uniform
+from geo.seed.history import LAST_DAY, histories
 from geo.seed.layout import Layout
 from geo.seed.people import credit_codes, mobile_numbers, person_names
 from geo.seed.places import Character
@@ -39,12 +44,13 @@ RETURNED_SHARE = ((0.0, 0.1), (0.3, 0.8), (0.85, 1.0))  # uniform range, by resu
 CAPACITY_PCT = ((0.0, 0.0), (20.0, 80.0), (80.0, 100.0))  # uniform range, by resumption
 PROBLEM_COUNT_SHARES = ((0.40, 0.45, 0.15), (0.15, 0.55, 0.30), (0.93, 0.07, 0.0))
 PROBLEMS = ("原材料短缺", "员工未返岗", "防疫物资不足", "物流不畅", "资金周转困难", "订单不足")
+FIRST_PROBLEM = "员工未返岗"  # on 3 February, everyone's
 
-FEBRUARY_2020 = np.array([f"2020-02-{d:02d}" for d in range(1, 30)])
-FRESH_SIGNBOARD_SHARE = 0.8  # of resumed enterprises: updated on the 26th or 27th
+FRESH_SIGNBOARD_SHARE = 0.8  # of resumed enterprises: updated daily up to the 26th or 27th
 TODAY_SHARE = 0.7  # of fresh signboards: updated on the 27th itself
-UNRESUMED_SIGNBOARD_SHARE = 0.15  # not back at work, yet a board from an earlier start
-STALE_DAYS = (10, 24)  # a stale signboard was last updated between these days of February
+UNRESUMED_SIGNBOARD_SHARE = 0.15  # not back at work, yet a board put up on one earlier day
+STALE_BEFORE = 25  # a stale board was last updated before this day of February
+OLD_BOARD_DAYS = (10, 24)  # the day the board of an enterprise not back at work went up
 
 TRADE_CHARS = np.array(
     list("鑫宏源达恒泰盛华兴隆永丰祥瑞金顺发新联航海峰辉佳嘉荣利富安和通宇益创福")
@@ -66,11 +72,41 @@ OLD_REGION_SHARE = 0.7  # codes issued while Changle was a county-level city (35
 COLUMNS = (
     "id", "name", "credit_code", "category", "address", "geom", "staff_total", "staff_returned",
     "staff_out_of_province", "hubei_staff_retained", "capacity_pct", "resumption", "problems",
-    "contact_name", "contact_phone", "has_dormitory", "signboard_updated_on",
+    "contact_name", "contact_phone", "has_dormitory", "signboard_updated_on", "flag_color",
+    "flag_reason", "flag_since", "resumption_reported_at",
 )  # fmt: skip
+SIGNBOARD_COLUMNS = ("enterprise_id", "days")
 
 
-def enterprise_batch(layout: Layout, rng: np.random.Generator, first_id: int, n: int) -> Batch:
+def enterprise_facts(
+    resumption: Sequence[int],
+    staff: Sequence[int],
+    returned: Sequence[int],
+    capacity: Sequence[float],
+    problems: Sequence[tuple[str, ...]],
+) -> list[Facts]:
+    return [
+        Facts(RESUMPTIONS[r], s, k, c, p)
+        for r, s, k, c, p in zip(resumption, staff, returned, capacity, problems, strict=True)
+    ]  # fmt: skip
+
+
+def signboard_batch(ids: np.ndarray, first_day: np.ndarray, last_day: np.ndarray) -> Batch:
+    """Boards updated every day from first_day to last_day (0: never), as date multiranges."""
+    has = last_day > 0
+    lines = [
+        f"{i}\t{{[2020-02-{a:02d},2020-02-{b:02d}]}}\n"
+        for i, a, b in zip(
+            ids[has].tolist(), first_day[has].tolist(), last_day[has].tolist(), strict=True
+        )
+    ]
+    return Batch("signboard", SIGNBOARD_COLUMNS, lines)
+
+
+def enterprise_batch(
+    layout: Layout, rng: np.random.Generator, first_id: int, n: int
+) -> list[Batch]:
+    """The enterprises, then their flags' history and their signboards."""
     weights = np.array([t.town.enterprise_weight for t in layout.towns], dtype=float)
     spots = scatter(rng, layout, weights, n)
     characters = [layout.towns[t].town.character for t in range(len(layout.towns))]
@@ -88,30 +124,48 @@ def enterprise_batch(layout: Layout, rng: np.random.Generator, first_id: int, n:
     ids = np.arange(first_id, first_id + n)
     town_names = np.array([t.town.name for t in layout.towns])[spots.town]
     numbers = rng.integers(1, 300, n).astype(str)
-    return batch_of_columns(
-        "enterprise",
-        {
-            "id": integers(ids),
-            "name": _names(rng, category, sole_trader, spots),
-            "credit_code": credit_codes(_code_prefixes(rng, category, sole_trader), ids),
-            "category": [CATEGORIES[c].value for c in category.tolist()],
-            "address": [
-                f"{t}{p}{k}号" for t, p, k in zip(town_names, spots.place, numbers, strict=True)
-            ],
-            "geom": points_ewkb(spots.x, spots.y),
-            "staff_total": integers(staff),
-            "staff_returned": integers(returned),
-            "staff_out_of_province": integers(out_of_province),
-            "hubei_staff_retained": integers(hubei),
-            "capacity_pct": [f"{c:.1f}" for c in capacity.tolist()],
-            "resumption": [RESUMPTIONS[r].value for r in resumption.tolist()],
-            "problems": _problems(rng, resumption),
-            "contact_name": person_names(rng, n),
-            "contact_phone": mobile_numbers(rng, n),
-            "has_dormitory": boolean(rng.random(n) < np.array(DORMITORY_SHARE)[category]),
-            "signboard_updated_on": _signboards(rng, resumption),
-        },
-    )
+    capacity_text = [f"{c:.1f}" for c in capacity.tolist()]  # as stored, and as reasons quote it
+    problems = _problems(rng, resumption)
+    columns = {
+        "id": integers(ids),
+        "name": _names(rng, category, sole_trader, spots),
+        "credit_code": credit_codes(_code_prefixes(rng, category, sole_trader), ids),
+        "category": [CATEGORIES[c].value for c in category.tolist()],
+        "address": [
+            f"{t}{p}{k}号" for t, p, k in zip(town_names, spots.place, numbers, strict=True)
+        ],
+        "geom": points_ewkb(spots.x, spots.y),
+        "staff_total": integers(staff),
+        "staff_returned": integers(returned),
+        "staff_out_of_province": integers(out_of_province),
+        "hubei_staff_retained": integers(hubei),
+        "capacity_pct": capacity_text,
+        "resumption": [RESUMPTIONS[r].value for r in resumption.tolist()],
+        "problems": [text_array(p) for p in problems],
+        "contact_name": person_names(rng, n),
+        "contact_phone": mobile_numbers(rng, n),
+        "has_dormitory": boolean(rng.random(n) < np.array(DORMITORY_SHARE)[category]),
+    }
+    finals = enterprise_facts(
+        resumption.tolist(), staff.tolist(), returned.tolist(),
+        [float(c) for c in capacity_text], problems,
+    )  # fmt: skip
+    history = histories(rng, TargetKind.ENTERPRISE, ids, finals, FIRST_PROBLEM, PROBLEMS)
+    first_day, last_day = _signboards(rng, history.resumed_on)
+    columns["signboard_updated_on"] = np.where(
+        last_day > 0, np.char.add("2020-02-", np.char.zfill(last_day.astype(str), 2)), NULL
+    ).tolist()
+    columns |= {
+        "flag_color": history.flag_color,
+        "flag_reason": history.flag_reason,
+        "flag_since": history.flag_since,
+        "resumption_reported_at": history.reported_at,
+    }
+    return [
+        batch_of_columns("enterprise", columns),
+        history.changes,
+        signboard_batch(ids, first_day, last_day),
+    ]
 
 
 def _names(
@@ -149,24 +203,28 @@ def _code_prefixes(
     return np.char.add(kind, region).tolist()
 
 
-def _problems(rng: np.random.Generator, resumption: np.ndarray) -> list[str]:
+def _problems(rng: np.random.Generator, resumption: np.ndarray) -> list[tuple[str, ...]]:
     n = len(resumption)
     count = pick(rng, np.array(PROBLEM_COUNT_SHARES)[resumption])
     first = rng.integers(0, len(PROBLEMS), n)
     second = (first + rng.integers(1, len(PROBLEMS), n)) % len(PROBLEMS)
-    literals = []
+    chosen = []
     for k, a, b in zip(count.tolist(), first.tolist(), second.tolist(), strict=True):
-        chosen = [a] if k == 1 else sorted((a, b))[:k]
-        literals.append(text_array(PROBLEMS[i] for i in chosen))
-    return literals
+        chosen.append(tuple(PROBLEMS[i] for i in ([a] if k == 1 else sorted((a, b))[:k])))
+    return chosen
 
 
-def _signboards(rng: np.random.Generator, resumption: np.ndarray) -> list[str]:
-    """Resumed enterprises mostly updated theirs in the last two days; others rarely have one."""
-    n = len(resumption)
-    fresh = np.where(rng.random(n) < TODAY_SHARE, "2020-02-27", "2020-02-26")
-    stale = FEBRUARY_2020[rng.integers(STALE_DAYS[0] - 1, STALE_DAYS[1], n)]
-    resumed = resumption > 0
-    is_fresh = resumed & (rng.random(n) < FRESH_SIGNBOARD_SHARE)
-    has_board = resumed | (rng.random(n) < UNRESUMED_SIGNBOARD_SHARE)
-    return np.where(is_fresh, fresh, np.where(has_board, stale, NULL)).tolist()
+def _signboards(rng: np.random.Generator, resumed_on: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last day of daily updates (0: no board). An enterprise back at work updates
+    its board daily from that day, most up to the 26th or 27th, the rest stopped earlier;
+    some of those not back put a board up once."""
+    n = len(resumed_on)
+    resumed = resumed_on > 0
+    fresh = np.where(rng.random(n) < TODAY_SHARE, LAST_DAY, LAST_DAY - 1)
+    stopped = resumed_on + np.floor(rng.random(n) * np.maximum(0, STALE_BEFORE - resumed_on))
+    is_fresh = rng.random(n) < FRESH_SIGNBOARD_SHARE
+    last = np.maximum(resumed_on, np.where(is_fresh, fresh, stopped)).astype(int)
+    old_board = ~resumed & (rng.random(n) < UNRESUMED_SIGNBOARD_SHARE)
+    old_day = rng.integers(OLD_BOARD_DAYS[0], OLD_BOARD_DAYS[1] + 1, n)
+    first = np.where(resumed, resumed_on, np.where(old_board, old_day, 0))
+    return first, np.where(resumed, last, first)

@@ -6,6 +6,10 @@ LATERAL join (which the planner inlines), while their per-row area trigger is di
 trigger is enabled again at once, in the same transaction. Measured on two cores: 100,000
 enterprises seed in 17 s this way against 21-23 s with the trigger firing row by row,
 1,000,000 in 168 s against 222 s.
+
+The derived tables (flag history, signboards) are copied with their foreign keys and
+secondary indexes set aside, and those rebuilt at the end in one pass each: checked and
+indexed row by row, the history took 5 s per 100,000 enterprises, against 2 s this way.
 """
 
 from __future__ import annotations
@@ -21,20 +25,25 @@ from geo.seed.copytext import Batch
 
 TABLES = (
     "area", "quarantine_site", "patrol_zone", "enterprise", "rental_property",
-    "construction_site", "inspection",
+    "construction_site", "inspection", "flag_change", "signboard",
 )  # fmt: skip
+# The tables whose ids the demo writes itself (flag_change ids come from their sequence).
+OWN_IDS = TABLES[:7]
 # The bulk tables, and the column that fugong_derive_area places each one by.
 STAGED = {"enterprise": "geom", "rental_property": "geom", "construction_site": "footprint"}
+DEFERRED = ("flag_change", "signboard")  # loaded first, checked and indexed after
 
 
 def copy_batches(
     connection: Connection, batches: Iterable[Batch], total_rows: int, progress: bool
 ) -> dict[str, int]:
-    """COPY every batch; batches of one table must come one after another."""
+    """COPY every batch. A run of batches of a staged table is inserted from its stage when a
+    batch of another table comes, so rows that refer to it may follow each run."""
     connection.execute(text("SELECT 1"))  # begins the transaction if the caller has not
     # The raw psycopg2 connection under the SQLAlchemy one: same session, same transaction.
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     written: Counter[str] = Counter()
+    restore = [statement for table in DEFERRED for statement in _set_aside(connection, table)]
     staging: Batch | None = None  # the first batch of the table being staged
     with tqdm(total=total_rows, unit="rows", disable=not progress) as bar:
         for batch in batches:
@@ -56,8 +65,36 @@ def copy_batches(
             bar.update(len(batch))
         if staging is not None:
             _insert_staged(connection, staging, bar)
+        bar.set_description("checking and indexing")
+        for statement in restore:
+            connection.execute(text(statement))
     cursor.close()
     return dict(written)
+
+
+def _set_aside(connection: Connection, table: str) -> list[str]:
+    """Drop the table's foreign keys and secondary indexes; the statements that restore them,
+    read from the catalogue so that the migrations stay their only definition."""
+    keys = connection.execute(
+        text(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid = CAST(:table AS regclass) AND contype = 'f'"
+        ),
+        {"table": table},
+    ).all()
+    indexes = connection.execute(
+        text(
+            "SELECT CAST(indexrelid AS regclass), pg_get_indexdef(indexrelid) FROM pg_index"
+            " WHERE indrelid = CAST(:table AS regclass) AND NOT indisunique"
+        ),
+        {"table": table},
+    ).all()
+    for name, _ in keys:
+        connection.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
+    for name, _ in indexes:
+        connection.execute(text(f"DROP INDEX {name}"))
+    restore = [f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {d}' for name, d in keys]
+    return restore + [definition for _, definition in indexes]
 
 
 def _create_stage(connection: Connection, first: Batch) -> None:
@@ -93,7 +130,7 @@ def _stage(table: str) -> str:
 
 def advance_sequences(connection: Connection) -> None:
     """The demo writes its own ids; move each id sequence past them for later inserts."""
-    for table in TABLES:
+    for table in OWN_IDS:
         connection.execute(
             text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}")  # noqa: S608
         )

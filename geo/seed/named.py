@@ -10,13 +10,14 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from geo.flag_rules import Facts, TargetKind
+from geo.models import ResumptionStatus
+from geo.seed import enterprises, sites
 from geo.seed.copytext import Batch, batch_of_rows
-from geo.seed.enterprises import COLUMNS as ENTERPRISE_COLUMNS
+from geo.seed.history import histories
 from geo.seed.layout import Layout
 from geo.seed.people import credit_codes, mobile_numbers, person_names
 from geo.seed.scatter import places_at
-from geo.seed.sites import COLUMNS as SITE_COLUMNS
-from geo.seed.sites import footprints
 
 CONTACT_SEED = 27
 QUARANTINE_COLUMNS = ("id", "name", "kind", "geom", "beds_total", "beds_occupied")
@@ -58,6 +59,7 @@ class NamedSite:
     workers: tuple[int, int, int]  # total, returned, out of province
     resumption: str
     hotel: str | None = None  # where its crews under observation are housed
+    problems: tuple[str, ...] = ()
 
 
 QUARANTINE_SITES = (
@@ -100,7 +102,7 @@ ENTERPRISES = (
 
 SITES = (
     NamedSite("车里生活垃圾填埋场提升改造", "环卫设施", "潭头镇", (119.5750, 26.0280),
-              (380, 260), 20.0, (85, 70, 30), "PARTIAL"),
+              (380, 260), 20.0, (85, 70, 30), "PARTIAL", problems=("建材供应不足",)),
     NamedSite("远航新水厂", "供水设施", "航城街道", (119.5620, 25.9270),
               (260, 190), -10.0, (120, 96, 50), "PARTIAL", "航城宾馆"),
     NamedSite("会堂南路", "市政道路", "吴航街道", (119.5310, 25.9510),
@@ -124,13 +126,26 @@ def hotels() -> dict[int, tuple[float, float]]:
     return {i: q.at for i, q in enumerate(QUARANTINE_SITES, start=1) if q.kind == "宾馆"}
 
 
-def named_enterprise_batch(layout: Layout) -> Batch:
+def named_enterprise_batch(layout: Layout) -> list[Batch]:
+    """The named enterprises, then their flags' history and their signboards."""
     rng = np.random.default_rng(CONTACT_SEED)
     n = len(ENTERPRISES)
     prefixes = ["93350182" if e.category == COOPERATIVE else "91350182" for e in ENTERPRISES]
     codes = credit_codes(prefixes, np.arange(1, n + 1))
     contacts, phones = person_names(rng, n), mobile_numbers(rng, n)
     numbers = rng.integers(1, 300, n).tolist()
+    ids = np.arange(1, n + 1)
+    finals = [
+        Facts(ResumptionStatus(e.resumption), e.staff[0], e.staff[1], e.capacity_pct, e.problems)
+        for e in ENTERPRISES
+    ]
+    # Each was back at work by the last day it updated its board.
+    board_day = np.array([int(e.signboard_updated_on[-2:]) for e in ENTERPRISES])
+    history = histories(
+        rng, TargetKind.ENTERPRISE, ids, finals, enterprises.FIRST_PROBLEM, enterprises.PROBLEMS,
+        board_day,
+    )  # fmt: skip
+    first_board_day = np.where(history.resumed_on > 0, history.resumed_on, board_day)
     rows = []
     for i, e in enumerate(ENTERPRISES):
         _check_inside(layout, e.name, e.town, e.at)
@@ -147,16 +162,32 @@ def named_enterprise_batch(layout: Layout) -> Batch:
             "capacity_pct": f"{e.capacity_pct:.1f}", "resumption": e.resumption,
             "problems": list(e.problems), "contact_name": contacts[i], "contact_phone": phones[i],
             "has_dormitory": e.has_dormitory, "signboard_updated_on": e.signboard_updated_on,
+            "flag_color": history.flag_color[i], "flag_reason": history.flag_reason[i],
+            "flag_since": history.flag_since[i], "resumption_reported_at": history.reported_at[i],
         })  # fmt: skip
-    return batch_of_rows("enterprise", ENTERPRISE_COLUMNS, rows)
+    return [
+        batch_of_rows("enterprise", enterprises.COLUMNS, rows),
+        history.changes,
+        enterprises.signboard_batch(ids, first_board_day, board_day),
+    ]
 
 
-def named_site_batch(layout: Layout) -> Batch:
+def named_site_batch(layout: Layout) -> list[Batch]:
+    """The named building sites, then their flags' history."""
     hotel_ids = {q.name: i for i, q in enumerate(QUARANTINE_SITES, start=1)}
+    finals = [
+        sites.site_facts(s.workers[0], s.workers[1], ResumptionStatus(s.resumption), s.problems)
+        for s in SITES
+    ]
+    rng = np.random.default_rng(CONTACT_SEED + 1)
+    ids = np.arange(1, len(SITES) + 1)
+    history = histories(
+        rng, TargetKind.CONSTRUCTION_SITE, ids, finals, sites.FIRST_PROBLEM, sites.PROBLEMS
+    )
     rows = []
     for i, s in enumerate(SITES, start=1):
         (x, y), (length_m, width_m) = s.centre, s.size_m
-        shape = footprints(
+        shape = sites.footprints(
             np.array([x]), np.array([y]), np.array([length_m]), np.array([width_m]),
             np.radians([s.angle_deg]),
         )  # fmt: skip
@@ -170,8 +201,10 @@ def named_site_batch(layout: Layout) -> Batch:
             "workers_total": total, "workers_returned": returned,
             "workers_out_of_province": out_of_province, "resumption": s.resumption,
             "quarantine_site_id": None if s.hotel is None else hotel_ids[s.hotel],
+            "problems": list(s.problems),
+            **{column: values[i - 1] for column, values in sites.flag_columns(history).items()},
         })  # fmt: skip
-    return batch_of_rows("construction_site", SITE_COLUMNS, rows)
+    return [batch_of_rows("construction_site", sites.COLUMNS, rows), history.changes]
 
 
 def _check_inside(layout: Layout, name: str, town: str, at: tuple[float, float]) -> None:

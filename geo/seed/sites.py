@@ -1,4 +1,5 @@
-"""Generated construction sites: rectangular footprints inside one town, an entrance on the edge."""
+"""Generated construction sites: rectangular footprints inside one town, an entrance on the edge,
+and their flags' history over February."""
 
 from __future__ import annotations
 
@@ -7,9 +8,26 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from geo.seed.copytext import NULL, Batch, batch_of_columns, boolean, ewkb, integers, points_ewkb
+from geo.flag_rules import Facts, TargetKind
+from geo.models import ResumptionStatus
+from geo.seed.copytext import (
+    NULL,
+    Batch,
+    batch_of_columns,
+    boolean,
+    ewkb,
+    integers,
+    points_ewkb,
+    text_array,
+)
 from geo.seed.draws import pick, uniform
-from geo.seed.enterprises import RESUMPTION_SHARES, RESUMPTIONS, RETURNED_SHARE
+from geo.seed.enterprises import (
+    PROBLEM_COUNT_SHARES,
+    RESUMPTION_SHARES,
+    RESUMPTIONS,
+    RETURNED_SHARE,
+)
+from geo.seed.history import Histories, histories
 from geo.seed.layout import Layout
 from geo.seed.scatter import COORD_DECIMALS, Spots, scatter
 
@@ -28,11 +46,29 @@ KINDS = (
 KEY_PROJECT_SHARE = 0.12
 OUT_OF_PROVINCE_SHARE = 0.5  # building crews come from Sichuan, Jiangxi, Anhui …
 HOTEL_SHARE = (0.05, 0.5)  # of ordinary and of key projects: crews watched at a hotel
+PROBLEMS = ("工人未返岗", "建材供应不足", "防疫物资不足", "运输受阻", "资金周转困难")
+FIRST_PROBLEM = "工人未返岗"  # on 3 February, every site's
 
 COLUMNS = (
     "id", "name", "kind", "key_project", "footprint", "entrance", "workers_total",
-    "workers_returned", "workers_out_of_province", "resumption", "quarantine_site_id",
+    "workers_returned", "workers_out_of_province", "resumption", "quarantine_site_id", "problems",
+    "flag_color", "flag_reason", "flag_since", "resumption_reported_at",
 )  # fmt: skip
+
+
+def site_facts(
+    workers: int, returned: int, status: ResumptionStatus, problems: tuple[str, ...]
+) -> Facts:
+    return Facts(status, workers, returned, None, problems, people="workers")
+
+
+def flag_columns(history: Histories) -> dict[str, list[str]]:
+    return {
+        "flag_color": history.flag_color,
+        "flag_reason": history.flag_reason,
+        "flag_since": history.flag_since,
+        "resumption_reported_at": history.reported_at,
+    }
 
 
 @dataclass(frozen=True)
@@ -69,7 +105,8 @@ def site_batch(
     first_id: int,
     n: int,
     hotels: dict[int, tuple[float, float]],
-) -> Batch:
+) -> list[Batch]:
+    """The sites, then their flags' history."""
     kind = pick(rng, np.broadcast_to([k[1] for k in KINDS], (n, len(KINDS))))
     spots, shapes = _placed(rng, layout, kind)
     town_names = np.array([t.town.name for t in layout.towns])[spots.town]
@@ -80,25 +117,44 @@ def site_batch(
     out_of_province = rng.binomial(workers, OUT_OF_PROVINCE_SHARE)
     key = rng.random(n) < KEY_PROJECT_SHARE
     at_hotel = rng.random(n) < np.array(HOTEL_SHARE)[key.astype(int)]
-    return batch_of_columns(
-        "construction_site",
-        {
-            "id": integers(np.arange(first_id, first_id + n)),
-            "name": [
-                f"{t}{p}{KINDS[k][5]}"
-                for t, p, k in zip(town_names, spots.place, kind.tolist(), strict=True)
-            ],
-            "kind": [KINDS[k][0] for k in kind.tolist()],
-            "key_project": boolean(key),
-            "footprint": ewkb(shapes.polygons),
-            "entrance": points_ewkb(shapes.entrance_x, shapes.entrance_y),
-            "workers_total": integers(workers),
-            "workers_returned": integers(returned),
-            "workers_out_of_province": integers(out_of_province),
-            "resumption": [RESUMPTIONS[r].value for r in resumption.tolist()],
-            "quarantine_site_id": _nearest_hotel(spots, at_hotel, hotels),
-        },
-    )
+    ids = np.arange(first_id, first_id + n)
+    problems = _problems(rng, resumption)
+    finals = [
+        site_facts(w, k, RESUMPTIONS[r], p)
+        for w, k, r, p in zip(
+            workers.tolist(), returned.tolist(), resumption.tolist(), problems, strict=True
+        )
+    ]
+    history = histories(rng, TargetKind.CONSTRUCTION_SITE, ids, finals, FIRST_PROBLEM, PROBLEMS)
+    columns = {
+        "id": integers(ids),
+        "name": [
+            f"{t}{p}{KINDS[k][5]}"
+            for t, p, k in zip(town_names, spots.place, kind.tolist(), strict=True)
+        ],
+        "kind": [KINDS[k][0] for k in kind.tolist()],
+        "key_project": boolean(key),
+        "footprint": ewkb(shapes.polygons),
+        "entrance": points_ewkb(shapes.entrance_x, shapes.entrance_y),
+        "workers_total": integers(workers),
+        "workers_returned": integers(returned),
+        "workers_out_of_province": integers(out_of_province),
+        "resumption": [RESUMPTIONS[r].value for r in resumption.tolist()],
+        "quarantine_site_id": _nearest_hotel(spots, at_hotel, hotels),
+        "problems": [text_array(p) for p in problems],
+    }
+    return [batch_of_columns("construction_site", columns | flag_columns(history)), history.changes]
+
+
+def _problems(rng: np.random.Generator, resumption: np.ndarray) -> list[tuple[str, ...]]:
+    """None, one or two open problems, fewer the further a site is back at work."""
+    count = pick(rng, np.array(PROBLEM_COUNT_SHARES)[resumption])
+    first = rng.integers(0, len(PROBLEMS), len(resumption))
+    second = (first + rng.integers(1, len(PROBLEMS), len(resumption))) % len(PROBLEMS)
+    return [
+        tuple(PROBLEMS[i] for i in sorted((a, b))[:k]) if k > 1 else (PROBLEMS[a],) * k
+        for k, a, b in zip(count.tolist(), first.tolist(), second.tolist(), strict=True)
+    ]
 
 
 def _placed(rng: np.random.Generator, layout: Layout, kind: np.ndarray) -> tuple[Spots, Footprints]:

@@ -1,0 +1,231 @@
+"""Flags read back: counts per area as of any day, and each target's history of changes.
+
+A day is a day in Asia/Shanghai. Today (or no day) reads the stored flags; a past day reads
+the history: each target's last change before the next midnight, +08:00 (or its stored flag,
+when its colour began before then). A target without a flag by then is not counted that day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Integer,
+    RowMapping,
+    Select,
+    Subquery,
+    case,
+    false,
+    func,
+    or_,
+    select,
+    union_all,
+)
+
+from geo.errors import BadInput, NotFound
+from geo.flag_rules import FlagEvent, Target, TargetKind
+from geo.flags import HISTORY, SHAPES, Executor
+from geo.models import Area, FlagColor, FlagSource
+
+TIMEZONE = ZoneInfo("Asia/Shanghai")
+AREA = Area.__table__
+ALL_KINDS = tuple(TargetKind)
+
+
+class FlagCounts(NamedTuple):
+    green: int
+    yellow: int
+    red: int
+    total: int
+
+
+class AreaFlagCounts(NamedTuple):
+    area: RowMapping  # the area's columns, as geo.queries reads them (the counts ride along)
+    green: int
+    yellow: int
+    red: int
+    total: int
+
+
+def today() -> date:
+    return datetime.now(TIMEZONE).date()
+
+
+def end_of(day: date) -> datetime:
+    """The next midnight in Asia/Shanghai: what was true at the end of `day` came before it."""
+    return datetime.combine(day + timedelta(days=1), time(), TIMEZONE)
+
+
+def cutoff(day: date | None) -> datetime | None:
+    """None to read the stored flags (no day, or today); the end of a past day otherwise."""
+    if day is None or day == today():
+        return None
+    if day > today():
+        raise BadInput(f"{day.isoformat()} is in the future; flags are known up to today")
+    return end_of(day)
+
+
+def color_as_of(kind: TargetKind, before: datetime | None) -> ColumnElement[Any]:
+    """A target's flag colour now, or as of `before`: NULL for one without a flag by then."""
+    shape = SHAPES[kind]
+    table = shape.table
+    if before is None:
+        return table.c.flag_color
+    last = (
+        select(HISTORY.c.to_color)
+        .where(HISTORY.c[shape.history_fk] == table.c.id, HISTORY.c.at < before)
+        .order_by(HISTORY.c.at.desc(), HISTORY.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    # A colour that began before the cutoff held then (a new reason in the same colour keeps
+    # its since): only the others cost a probe of ix_flag_change_*_at.
+    return case((table.c.flag_since < before, table.c.flag_color), else_=last)
+
+
+def colors(
+    kinds: Collection[TargetKind], before: datetime | None, areas: Select[Any]
+) -> CompoundSelect[Any]:
+    """(area_id, color) of every target of these kinds in `areas`, as color_as_of says."""
+    if not kinds:
+        raise BadInput("count the flags of at least one kind of target")
+    return union_all(
+        *(
+            select(SHAPES[kind].table.c.area_id, color_as_of(kind, before).label("color")).where(
+                SHAPES[kind].table.c.area_id.in_(areas)
+            )
+            for kind in kinds
+        )
+    )
+
+
+def _counts_below(
+    roots: Select[Any], kinds: Collection[TargetKind], before: datetime | None
+) -> Subquery:
+    """(root_id, green, yellow, red, total) of the targets anywhere below each root area."""
+    below = select(AREA.c.id, AREA.c.id.label("root_id")).where(AREA.c.id.in_(roots))
+    below_cte = below.cte("below", recursive=True)
+    below_cte = below_cte.union_all(
+        select(AREA.c.id, below_cte.c.root_id).where(AREA.c.parent_id == below_cte.c.id)
+    )
+    targets = colors(kinds, before, select(below_cte.c.id)).subquery("targets")
+    # Counted per area first: a few hundred rows to join to the tree, not a million. (No
+    # filter on the colour here: the planner would push it down, before the area's.)
+    per_area = (
+        select(targets.c.area_id, targets.c.color, func.count().label("n"))
+        .group_by(targets.c.area_id, targets.c.color)
+        .subquery("per_area")
+    )
+    counted = [
+        func.sum(per_area.c.n).filter(per_area.c.color == color).label(color.value.lower())
+        for color in (FlagColor.GREEN, FlagColor.YELLOW, FlagColor.RED)
+    ]
+    total = func.sum(per_area.c.n).filter(per_area.c.color.is_not(None)).label("total")
+    return (
+        select(below_cte.c.root_id, *counted, total)
+        .join(per_area, per_area.c.area_id == below_cte.c.id)
+        .group_by(below_cte.c.root_id)
+        .subquery("counts")
+    )
+
+
+def flag_counts(
+    session: Executor,
+    area_code: str | None,
+    day: date | None,
+    kinds: Collection[TargetKind] = ALL_KINDS,
+) -> list[AreaFlagCounts]:
+    """Counts per area one level below `area_code` (default: the district's towns), in one
+    statement; targets count under the child area whose subtree holds their area."""
+    before = cutoff(day)
+    if area_code is None:
+        parent = select(AREA.c.id).where(AREA.c.parent_id.is_(None))
+    else:
+        parent = select(AREA.c.id).where(AREA.c.code == area_code)
+    children = select(AREA.c.id).where(AREA.c.parent_id.in_(parent))
+    counts = _counts_below(children, kinds, before)
+    query = (
+        select(*area_columns(), *_zero_if_none(counts))
+        .outerjoin(counts, counts.c.root_id == AREA.c.id)
+        .where(AREA.c.parent_id.in_(parent))
+        .order_by(AREA.c.code)
+    )
+    rows = session.execute(query).mappings().all()
+    if not rows and area_code is not None:
+        # Empty: an area without children, or no such area (asked only in this case).
+        if session.execute(select(AREA.c.id).where(AREA.c.code == area_code)).first() is None:
+            raise NotFound(f"no area has the code {area_code!r}; `areas` lists the codes")
+    return [
+        AreaFlagCounts(row, row["green"], row["yellow"], row["red"], row["total"]) for row in rows
+    ]
+
+
+def area_flag_counts(
+    session: Executor,
+    area_ids: Sequence[int],
+    day: date | None,
+    kinds: Collection[TargetKind] = ALL_KINDS,
+) -> dict[int, FlagCounts]:
+    """Counts of the targets anywhere inside each area, in one statement (for a DataLoader)."""
+    before = cutoff(day)
+    roots = select(AREA.c.id).where(AREA.c.id.in_(list(area_ids)))
+    counts = _counts_below(roots, kinds, before)
+    found = {
+        row.root_id: FlagCounts(row.green, row.yellow, row.red, row.total)
+        for row in session.execute(select(counts.c.root_id, *_zero_if_none(counts)))
+    }
+    return {area_id: found.get(area_id, FlagCounts(0, 0, 0, 0)) for area_id in area_ids}
+
+
+def flag_history(session: Executor, targets: Sequence[Target]) -> dict[Target, list[FlagEvent]]:
+    """Each target's changes, oldest first, in one statement (for a DataLoader)."""
+    wanted: list[ColumnElement[bool]] = [false()]
+    for kind in TargetKind:
+        ids = [t.id for t in targets if t.kind is kind]
+        if ids:
+            wanted.append(HISTORY.c[SHAPES[kind].history_fk].in_(ids))
+    query = select(HISTORY).where(or_(*wanted)).order_by(HISTORY.c.at, HISTORY.c.id)
+    history: dict[Target, list[FlagEvent]] = {t: [] for t in targets}
+    for row in session.execute(query).mappings():
+        event = _event(row)
+        history[event.target].append(event)
+    return history
+
+
+def flag_event(session: Executor, change_id: int) -> FlagEvent | None:
+    row = session.execute(select(HISTORY).where(HISTORY.c.id == change_id)).mappings().first()
+    return None if row is None else _event(row)
+
+
+def _event(row: RowMapping) -> FlagEvent:
+    return FlagEvent(
+        row["id"],
+        _target_of(row),
+        None if row["from_color"] is None else FlagColor(row["from_color"]),
+        FlagColor(row["to_color"]),
+        row["reason"],
+        row["at"],
+        row["actor"],
+        FlagSource(row["source"]),
+    )
+
+
+def _target_of(row: RowMapping) -> Target:
+    if row["enterprise_id"] is not None:
+        return Target(TargetKind.ENTERPRISE, row["enterprise_id"])
+    return Target(TargetKind.CONSTRUCTION_SITE, row["construction_site_id"])
+
+
+def area_columns() -> list[ColumnElement[Any]]:
+    """Every column of area but its boundary, as geo.queries selects them."""
+    return [c for c in AREA.c if not hasattr(c.type, "geometry_type")]
+
+
+def _zero_if_none(counts: Subquery) -> list[ColumnElement[int]]:
+    names = ("green", "yellow", "red", "total")
+    return [func.coalesce(counts.c[name], 0).cast(Integer).label(name) for name in names]

@@ -1,0 +1,181 @@
+"""Flags in the API: counts per area as of a date, stale signboards, and the flag mutations."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import strawberry
+from sqlalchemy.orm import Session
+
+from geo import flag_counts, flags, layers, scope, signboards
+from geo.errors import BadInput
+from geo.flag_rules import ResumptionReport, Target, TargetKind
+from geo.scope import Caller
+from schema.types import (
+    Area,
+    Connection,
+    Ctx,
+    Edge,
+    Enterprise,
+    FlagColor,
+    FlagCounts,
+    FlagStatus,
+    PageInfo,
+    ResumptionStatus,
+    flag_status,
+)
+
+
+@strawberry.type
+class AreaFlagCounts:
+    area: Area
+    counts: FlagCounts
+
+
+@strawberry.input
+class ResumptionInput:
+    status: ResumptionStatus
+    staff_returned: int | None = strawberry.field(
+        default=None, description="Staff (of a site: workers) back at work; omitted: unchanged"
+    )
+    capacity_pct: float | None = None
+    problems: list[str] | None = strawberry.field(
+        default=None, description="Open problems; an empty list clears them, omitted: unchanged"
+    )
+
+    def to_geo(self) -> ResumptionReport:
+        return ResumptionReport(self.status, self.staff_returned, self.capacity_pct, self.problems)
+
+
+def flag_target(target_id: str) -> Target:
+    """An enterprise or construction site by its id, or BadInput that says what was wrong."""
+    type_name, _, number = target_id.partition(":")
+    kinds = {kind.value: kind for kind in TargetKind}
+    if type_name not in kinds or not (number.isascii() and number.isdigit()):
+        raise BadInput(f"{target_id!r} is not the id of an enterprise or construction site")
+    return Target(kinds[type_name], int(number))
+
+
+@strawberry.type
+class FlagQuery:
+    @strawberry.field(
+        description="Flag counts per area one level below areaCode (default: the district's"
+        " towns), as of the end of `date` in Asia/Shanghai (default: now)"
+    )
+    async def flag_counts(
+        self, info: Ctx, area_code: str | None = None, date: date | None = None
+    ) -> list[AreaFlagCounts]:
+        # Counts are public (DOMAIN.md): every caller gets the same answer.
+        rows = await info.context.run(flag_counts.flag_counts, area_code, date)
+        return [
+            AreaFlagCounts(
+                area=Area(row=row.area),
+                counts=FlagCounts(green=row.green, yellow=row.yellow, red=row.red, total=row.total),
+            )
+            for row in rows
+        ]
+
+    @strawberry.field(
+        description="Enterprises back at work whose signboard was not updated on `date`"
+        " (default: today), in the area and below, in id order"
+    )
+    async def stale_signboards(
+        self,
+        info: Ctx,
+        area_code: str | None = None,
+        date: date | None = None,
+        first: int | None = 100,
+        after: str | None = None,
+    ) -> Connection[Enterprise]:
+        most = info.context.max_page_size
+        first = 100 if first is None else first
+        if not 0 <= first <= most:
+            raise BadInput(f"first must be between 0 and {most}")
+        after_id = 0 if after is None else _id_cursor(after)
+        visible = scope.visible(layers.ENTERPRISES, info.context.caller)
+        rows = await info.context.run(
+            signboards.stale_signboards, area_code, date, visible, first + 1, after_id
+        )
+
+        async def unknown_total() -> int:
+            raise BadInput("staleSignboards pages by cursor and does not count")
+
+        edges = [Edge(cursor=str(row["id"]), node=Enterprise(row=row)) for row in rows[:first]]
+        end = edges[-1].cursor if edges else None
+        page = PageInfo(has_next_page=len(rows) > first, end_cursor=end)
+        return Connection(edges=edges, page_info=page, counter=unknown_total)
+
+
+def _id_cursor(cursor: str) -> int:
+    if not (cursor.isascii() and cursor.isdigit()):
+        raise BadInput(f"cursor {cursor!r} is not one this API gave out")
+    return int(cursor)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _may_change(session: Session, caller: Caller, target: Target) -> None:
+    scope.require_change(session, caller, layers.BY_TYPE_NAME[target.kind.value], target.id)
+
+
+@strawberry.type
+class FlagMutation:
+    @strawberry.mutation(
+        description="A status report: stores the facts and recomputes the flag by the rules"
+    )
+    async def update_resumption(
+        self, info: Ctx, target_id: strawberry.ID, input: ResumptionInput
+    ) -> FlagStatus:
+        target, report, context = flag_target(target_id), input.to_geo(), info.context
+
+        def work(session: Session) -> flags.FlagUpdate:
+            _may_change(session, context.caller, target)
+            return flags.apply_report(
+                session, target, report, context.caller.username, _now(), context.thresholds
+            )
+
+        return flag_status((await context.write(work)).state)
+
+    @strawberry.mutation(
+        description="Set a flag by hand, with a reason; it holds until clearFlagOverride, or"
+        " until a status report changes the facts"
+    )
+    async def override_flag(
+        self, info: Ctx, target_id: strawberry.ID, color: FlagColor, reason: str
+    ) -> FlagStatus:
+        target, context = flag_target(target_id), info.context
+
+        def work(session: Session) -> flags.FlagUpdate:
+            _may_change(session, context.caller, target)
+            return flags.override(session, target, color, reason, context.caller.username, _now())
+
+        return flag_status((await context.write(work)).state)
+
+    @strawberry.mutation(description="Give a flag set by hand back to the rules")
+    async def clear_flag_override(self, info: Ctx, target_id: strawberry.ID) -> FlagStatus:
+        target, context = flag_target(target_id), info.context
+
+        def work(session: Session) -> flags.FlagUpdate:
+            _may_change(session, context.caller, target)
+            return flags.clear_override(
+                session, target, context.caller.username, _now(), context.thresholds
+            )
+
+        return flag_status((await context.write(work)).state)
+
+    @strawberry.mutation(description="An enterprise updated its public signboard (挂牌公示)")
+    async def record_signboard(
+        self, info: Ctx, enterprise_id: strawberry.ID, date: date | None = None
+    ) -> bool:
+        target, context = flag_target(enterprise_id), info.context
+        if target.kind is not TargetKind.ENTERPRISE:
+            raise BadInput("only enterprises have signboards")
+
+        def work(session: Session) -> None:
+            _may_change(session, context.caller, target)
+            signboards.record_signboard(session, target.id, date or flag_counts.today())
+
+        await context.write(work)
+        return True

@@ -1,0 +1,170 @@
+"""Flag changes reach WebSocket subscribers of every server process, whichever made them:
+two real uvicorn processes on a database of their own."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+from sqlalchemy import Engine, make_url, text
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+import migrations
+from geo import seed
+from geo.db import make_engine
+
+JINFENG = "350112109"
+PROTOCOL = "graphql-transport-ws"
+SUBSCRIPTION = """subscription ($area: String) { flagChanged(areaCode: $area) {
+  target { ... on Enterprise { id } ... on ConstructionSite { id } } from to reason at } }"""
+UPDATE = """mutation ($id: ID!, $input: ResumptionInput!) {
+  updateResumption(targetId: $id, input: $input) { color } }"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def live_db(engine: Engine) -> Iterator[str]:
+    name = f"fugong_live_{os.getpid()}"
+    admin_url = engine.url.set(database="postgres").render_as_string(hide_password=False)
+    admin = make_engine(admin_url)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    scratch = make_engine(url)
+    with scratch.begin() as connection:
+        migrations.upgrade(connection)
+        seed.seed(connection, enterprises=200)
+    scratch.dispose()
+    yield url
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def servers(live_db: str) -> Iterator[list[str]]:
+    ports = [free_port(), free_port()]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "api", "serve"],
+            env={**os.environ, "DATABASE_URL": live_db, "PORT": str(port)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        for base in bases:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(f"{base}/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline, f"{base} did not start"
+                time.sleep(0.1)
+        yield bases
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(10)
+
+
+def login(base: str, username: str) -> str:
+    query = f'mutation {{ login(username: "{username}", password: "demo") }}'
+    return httpx.post(f"{base}/graphql", json={"query": query}).json()["data"]["login"]
+
+
+def post(base: str, token: str, query: str, **variables) -> dict:
+    response = httpx.post(
+        f"{base}/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    return response.json()
+
+
+def enterprise_in(live_db: str, inside: bool) -> int:
+    engine = make_engine(live_db)
+    with engine.connect() as connection:
+        found = connection.execute(text(
+            "SELECT e.id FROM enterprise e JOIN area a ON a.id = e.area_id"
+            " WHERE (a.code LIKE :town) = :inside AND e.resumption <> 'NOT_RESUMED'"
+            " ORDER BY e.id LIMIT 1"
+        ), {"town": JINFENG + "%", "inside": inside}).scalar_one()  # fmt: skip
+    engine.dispose()
+    return found  # type: ignore[no-any-return]
+
+
+@contextlib.contextmanager
+def subscribe(base: str, token: str | None, area: str | None) -> Iterator[Any]:
+    with connect(ws_url(base), subprotocols=[PROTOCOL]) as websocket:
+        payload = {"Authorization": f"Bearer {token}"} if token else {}
+        websocket.send(json.dumps({"type": "connection_init", "payload": payload}))
+        assert json.loads(websocket.recv(5))["type"] == "connection_ack"
+        websocket.send(json.dumps({
+            "id": "1", "type": "subscribe",
+            "payload": {"query": SUBSCRIPTION, "variables": {"area": area}},
+        }))  # fmt: skip
+        time.sleep(0.3)  # the server LISTENs before the first change is made
+        yield websocket
+
+
+def ws_url(base: str) -> str:
+    return base.replace("http", "ws") + "/graphql"
+
+
+def test_a_change_through_one_process_reaches_a_subscriber_of_the_other(servers, live_db):
+    first, second = servers
+    town = login(second, "town")
+    district = login(second, "district")
+    elsewhere, jinfeng = enterprise_in(live_db, False), enterprise_in(live_db, True)
+    with subscribe(first, login(first, "town"), JINFENG) as websocket:
+        # A change outside Jinfeng is not for this subscriber; the one inside is.
+        outside = {"status": "NOT_RESUMED"}
+        assert "errors" not in post(
+            second, district, UPDATE, id=f"Enterprise:{elsewhere}", input=outside
+        )
+        sent = time.monotonic()
+        body = post(
+            second, town, UPDATE, id=f"Enterprise:{jinfeng}", input={"status": "NOT_RESUMED"}
+        )
+        assert body["data"]["updateResumption"]["color"] == "RED", body
+        message = json.loads(websocket.recv(5))
+        heard = time.monotonic() - sent
+    assert message["type"] == "next", message
+    change = message["payload"]["data"]["flagChanged"]
+    assert change["target"]["id"] == f"Enterprise:{jinfeng}" and change["to"] == "RED"
+    assert heard < 1.0
+
+
+def test_a_bad_token_is_refused_at_connection(servers):
+    with connect(ws_url(servers[0]), subprotocols=[PROTOCOL]) as websocket:
+        init = {"type": "connection_init", "payload": {"Authorization": "Bearer x"}}
+        websocket.send(json.dumps(init))
+        with pytest.raises(ConnectionClosed, match="4403"):
+            websocket.recv(5)
+
+
+def test_only_the_graphql_transport_ws_protocol(servers):
+    with connect(ws_url(servers[0]), subprotocols=["graphql-ws"]) as websocket:
+        with pytest.raises(ConnectionClosed, match="4406"):
+            websocket.recv(5)
