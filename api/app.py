@@ -23,6 +23,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.auth import Authentication, caller_of, issue_token
 from api.database import database_url
+from api.exports import route_export
 from api.limits import RequestCaps, query_limits
 from api.settings import Settings, get_settings
 from geo.db import libpq_url, make_engine, make_sessionmaker
@@ -61,6 +62,7 @@ class FugongGraphQL(GraphQL[Context, None]):
             max_features=self.settings.max_features,
             issue_token=functools.partial(issue_token, self.settings),
             thresholds=self.settings.flag_thresholds,
+            fence=self.settings.fence,
             flag_changes=request.app.state.listener.subscribe,
             # WebSockets name their caller in connection_init (on_ws_connect), not per request.
             caller=getattr(request.state, "caller", ANONYMOUS),
@@ -116,6 +118,7 @@ def create_app(
         routes=[
             Route("/health", health),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/routes/{zone_id}/{day}.{format:str}", route_export, methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=[

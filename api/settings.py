@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from geo.flag_rules import Thresholds
+from geo.inspections import Fence
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEVELOPMENT_SECRET = "fugong-development-secret-not-for-production"
@@ -24,6 +25,7 @@ class Settings:
     max_features: int
     pool_size: int
     flag_thresholds: Thresholds
+    fence: Fence
     environment: str  # "development", or anything else for a real deployment
     jwt_secret: str
     token_minutes: int
@@ -94,6 +96,10 @@ def get_settings() -> Settings:
         flag_thresholds=Thresholds(
             staff_returned_pct=_percent("FUGONG_FLAG_STAFF_RETURNED_PCT", 80.0),
             capacity_pct=_percent("FUGONG_FLAG_CAPACITY_PCT", 70.0),
+        ),
+        fence=Fence(
+            geofence_m=float(_int("FUGONG_GEOFENCE_M", 100)),
+            max_gps_accuracy_m=float(_int("FUGONG_MAX_GPS_ACCURACY_M", 50)),
         ),
         environment=os.environ.get("FUGONG_ENV", "development"),
         jwt_secret=os.environ.get("FUGONG_JWT_SECRET") or DEVELOPMENT_SECRET,

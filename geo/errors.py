@@ -1,9 +1,11 @@
 """Failures the data layer reports to its callers, each with a stable code.
 
 FugongError
- ├── BadInput        BAD_USER_INPUT  the caller sent something unusable; nothing was changed
- ├── NotFound        NOT_FOUND       an id or code that names nothing
- └── Forbidden       FORBIDDEN       outside the caller's scope or role
+ ├── BadInput         BAD_USER_INPUT    the caller sent something unusable; nothing was changed
+ ├── NotFound         NOT_FOUND         an id or code that names nothing
+ ├── Unauthenticated  UNAUTHENTICATED   no valid credentials: a bad password, token or account
+ ├── Forbidden        FORBIDDEN         outside the caller's scope or role
+ └── OutsideGeofence  OUTSIDE_GEOFENCE  a visit recorded away from its target
 """
 
 
@@ -29,3 +31,7 @@ class Unauthenticated(FugongError):
 
 class Forbidden(FugongError):
     code = "FORBIDDEN"
+
+
+class OutsideGeofence(FugongError):
+    code = "OUTSIDE_GEOFENCE"

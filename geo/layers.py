@@ -12,6 +12,7 @@ from geo.models import (
     Area,
     ConstructionSite,
     Enterprise,
+    Inspection,
     PatrolZone,
     QuarantineSite,
     RentalProperty,
@@ -105,6 +106,8 @@ QUARANTINE_SITES = Layer(
     },
 )
 
+INSPECTIONS = Layer("Inspection", _table(Inspection), "geom", {})
+
 BY_TYPE_NAME = {
     layer.type_name: layer
     for layer in (
@@ -114,5 +117,6 @@ BY_TYPE_NAME = {
         CONSTRUCTION_SITES,
         PATROL_ZONES,
         QUARANTINE_SITES,
+        INSPECTIONS,
     )
 }

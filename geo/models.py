@@ -14,12 +14,14 @@ from sqlalchemy import (
     Date,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
     Numeric,
     String,
     Text,
+    UniqueConstraint,
     false,
     func,
     text,
@@ -251,9 +253,15 @@ class Inspection(Base):
     construction_site_id: Mapped[int | None] = mapped_column(
         ForeignKey("construction_site.id"), index=True
     )
-    inspector: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
     geom = mapped_column(_geometry("POINT"), nullable=False)
+    distance_m: Mapped[float] = mapped_column(Float)  # from the target, when recorded
+    gps_accuracy_m: Mapped[float | None] = mapped_column(Float)
     findings: Mapped[str] = mapped_column(Text, default="")
     area_id = _area_fk()
 
@@ -262,6 +270,8 @@ class Inspection(Base):
             "num_nonnulls(enterprise_id, rental_property_id, construction_site_id) = 1",
             name="inspection_one_target",
         ),
+        # A phone that retries sends the same key: it names one inspection, never two.
+        UniqueConstraint("account_id", "idempotency_key", name="inspection_idempotency"),
     )
 
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from geoalchemy2.shape import from_shape
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
     JSON,
     ColumnElement,
@@ -31,6 +33,7 @@ from geo.filters import SpatialFilter, compile_filter
 from geo.layers import AREAS, Layer
 from geo.models import AreaLevel
 from geo.scope import Caller, visible
+from geo.srid import STORAGE_SRID
 
 
 @dataclass(frozen=True)
@@ -233,6 +236,13 @@ def feature_collection(
 
 def _pairs(properties: dict[str, ColumnElement[Any]]) -> list[Any]:
     return [part for name, column in properties.items() for part in (literal(name), column)]
+
+
+def converted(session: Session, shape: BaseGeometry, crs: Crs) -> Any:
+    """A WGS84 shapely geometry as a GeoJSON geometry in `crs`, converted by PostGIS."""
+    wgs84 = func.ST_GeomFromEWKB(from_shape(shape, srid=STORAGE_SRID))
+    geojson = func.ST_AsGeoJSON(from_wgs84(wgs84, crs), geojson_decimals(crs))
+    return orjson.loads(session.execute(select(geojson)).scalar_one())
 
 
 def encode_cursor(sort_key: Any, id_: int) -> str:

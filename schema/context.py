@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from strawberry.dataloader import DataLoader
 
 from geo.flag_rules import DEFAULT_THRESHOLDS, Thresholds
+from geo.inspections import DEFAULT_FENCE, Fence
 from geo.scope import ANONYMOUS, Caller
 
 T = TypeVar("T")
@@ -30,6 +31,7 @@ class Context:
     max_features: int
     issue_token: Callable[[int], str]
     thresholds: Thresholds = DEFAULT_THRESHOLDS
+    fence: Fence = DEFAULT_FENCE
     # Opens a queue of committed flag changes (geo.live.Listener.subscribe): the app's own.
     flag_changes: Callable[[], AbstractAsyncContextManager[asyncio.Queue[dict[str, Any]]]] = (
         _no_live_changes

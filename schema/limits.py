@@ -66,6 +66,7 @@ BAD_USER_INPUT = "BAD_USER_INPUT"
 
 # Arguments that set how many items a field returns: a connection's `first`, `features`' `limit`.
 PAGE_ARGUMENTS = ("first", "limit")
+LIST_SIZE = "list_size"  # strawberry field metadata: the most items a list field holds
 # Fields (fragments expanded) or fragments nested this deep: far past any real client (the
 # introspection query nests 13 deep), and well short of where recursive walks of the document
 # (ours, strawberry's limiters, graphql-core's rules) run out of stack.
@@ -377,7 +378,12 @@ class _Walk:
                 return self._bounded(self._argument(node, name, field.args[name]))
         if is_list_type(get_nullable_type(field.type)):  # type: ignore[arg-type]
             # The edges of a connection are its page, already counted by `first`.
-            return 1 if paged else self._bounded(None)
+            if paged:
+                return 1
+            # A list whose length the schema knows says so: strawberry.field(metadata=...).
+            definition = (field.extensions or {}).get("strawberry-definition")
+            known = getattr(definition, "metadata", None) or {}
+            return self._bounded(known.get(LIST_SIZE))
         return 1
 
     def _bounded(self, value: Any) -> int:

@@ -14,6 +14,7 @@ from geo.errors import BadInput
 from geo.filters import Near, SpatialFilter
 from geo.layers import Layer as GeoLayer
 from schema.flags import FlagQuery
+from schema.routes import RouteQuery
 from schema.scalars import GeoJSON
 from schema.types import (
     NODE_TYPES,
@@ -135,7 +136,7 @@ def _area_or_none(row: RowMapping | None) -> Area | None:
 
 
 @strawberry.type
-class Query(FlagQuery):
+class Query(FlagQuery, RouteQuery):
     @strawberry.field(description="Any object by its id, such as Enterprise:42")
     async def node(self, info: Ctx, id: strawberry.ID) -> Node | None:
         type_name, _, number = id.partition(":")

@@ -16,6 +16,7 @@ from geo.crs import Crs as GeoCrs
 from geo.errors import Forbidden
 from geo.flag_rules import FlagEvent, FlagState, Target, TargetKind
 from geo.flags import FlagColor as GeoFlagColor
+from geo.inspections import TARGET_COLUMNS
 from geo.layers import Layer
 from geo.models import AreaLevel as GeoAreaLevel
 from geo.models import FlagSource as GeoFlagSource
@@ -273,6 +274,26 @@ class QuarantineSite(Feature):
     beds_occupied: int = column("beds_occupied")
 
 
+@strawberry.type(description="A visit recorded in the field")
+class Inspection(Node):
+    layer = layers.INSPECTIONS
+    at: datetime = column("at")
+    findings: str = column("findings")
+    distance_meters: float = column("distance_m", "How far from the target it was recorded")
+
+    @strawberry.field
+    async def target(self, info: Ctx) -> InspectionTarget:
+        for node_type in TARGET_TYPES.values():
+            target_id = self.row[TARGET_COLUMNS[node_type.layer.type_name]]
+            if target_id is not None:
+                return node_type(row=await row_of(info, node_type.layer, target_id))  # type: ignore[return-value]
+        raise AssertionError("an inspection has exactly one target")
+
+    @strawberry.field(description="Where it was recorded (WGS84)")
+    async def geometry(self, info: Ctx) -> GeoJSON:
+        return await geometry_of(info, self.layer, "geom", self.row["id"], GeoCrs.WGS84)
+
+
 InspectionTarget = Annotated[
     Enterprise | RentalProperty | ConstructionSite,
     strawberry.union("InspectionTarget", description="Targets that an inspector visits"),
@@ -316,7 +337,15 @@ class FlagChange:
 
 NODE_TYPES: dict[str, type[Node]] = {
     t.layer.type_name: t
-    for t in (Area, Enterprise, RentalProperty, ConstructionSite, PatrolZone, QuarantineSite)
+    for t in (
+        Area,
+        Enterprise,
+        RentalProperty,
+        ConstructionSite,
+        PatrolZone,
+        QuarantineSite,
+        Inspection,
+    )
 }
 
 N = TypeVar("N")

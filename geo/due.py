@@ -1,0 +1,211 @@
+"""Who is due a visit in a patrol zone on a day (每日开展一轮巡查), in priority order, and why.
+One SQL query gathers the zone's targets; `classify` is the rule, in pure Python."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, text
+
+from geo.errors import NotFound
+
+TIMEZONE = ZoneInfo("Asia/Shanghai")
+
+
+class TargetKind(enum.Enum):
+    # Values are the GraphQL type names, so `f"{kind.value}:{id}"` is the target's global id.
+    ENTERPRISE = "Enterprise"
+    CONSTRUCTION_SITE = "ConstructionSite"
+    RENTAL_PROPERTY = "RentalProperty"
+
+
+class Priority(enum.IntEnum):
+    URGENT = 1  # red flags, unfiled rentals, out-of-province tenants
+    FOLLOW_UP = 2  # yellow flags
+    ROUTINE = 3  # overdue for a routine check
+
+
+def _default_service_minutes() -> dict[TargetKind, int]:
+    return {
+        TargetKind.ENTERPRISE: 20,
+        TargetKind.CONSTRUCTION_SITE: 30,
+        TargetKind.RENTAL_PROPERTY: 10,
+    }
+
+
+@dataclass(frozen=True)
+class DueRules:
+    routine_days: int = 7  # a green target or a quiet rental is checked at least this often
+    service_minutes: dict[TargetKind, int] = field(default_factory=_default_service_minutes)
+
+
+DEFAULT_RULES = DueRules()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A target of the zone as the database has it, before the rules decide."""
+
+    kind: TargetKind
+    id: int
+    name: str
+    lon: float  # the visiting point: an enterprise's or rental's point, a site's entrance
+    lat: float
+    key_project: bool = False
+    flag_color: str | None = None  # RED, YELLOW, GREEN; None for rentals
+    flag_reason: str = ""
+    filed: bool = True
+    tenants_out_of_province: int = 0
+    last_inspected_at: datetime | None = None  # the latest visit before the day
+
+
+@dataclass(frozen=True)
+class DueTarget:
+    kind: TargetKind
+    id: int
+    name: str
+    priority: Priority
+    reason: str
+    lon: float
+    lat: float
+    service_minutes: int
+    key_project: bool = False
+
+    @property
+    def global_id(self) -> str:
+        return f"{self.kind.value}:{self.id}"
+
+    @property
+    def rank(self) -> int:
+        """What a route keeps when a shift is short, 1 first: red flags (the report's key
+        targets for help) before the urgent rentals, then yellow, then routine checks."""
+        red_flag = self.priority is Priority.URGENT and self.kind is not TargetKind.RENTAL_PROPERTY
+        return 1 if red_flag else int(self.priority) + 1
+
+
+def classify(candidate: Candidate, day: date, rules: DueRules = DEFAULT_RULES) -> DueTarget | None:
+    """The target's priority and reason on `day`, or None when it is not due."""
+    found = _urgent(candidate) or _follow_up(candidate) or _routine(candidate, day, rules)
+    if found is None:
+        return None
+    priority, reason = found
+    return DueTarget(
+        kind=candidate.kind,
+        id=candidate.id,
+        name=candidate.name,
+        priority=priority,
+        reason=reason,
+        lon=candidate.lon,
+        lat=candidate.lat,
+        service_minutes=rules.service_minutes[candidate.kind],
+        key_project=candidate.key_project,
+    )
+
+
+def _urgent(c: Candidate) -> tuple[Priority, str] | None:
+    if c.flag_color == "RED":
+        return Priority.URGENT, f"red flag: {c.flag_reason}"
+    if c.kind is not TargetKind.RENTAL_PROPERTY:
+        return None
+    parts = [] if c.filed else ["unfiled rental"]
+    if c.tenants_out_of_province:
+        n = c.tenants_out_of_province
+        parts.append(f"{n} tenant{'s' if n != 1 else ''} from out of province")
+    return (Priority.URGENT, "; ".join(parts)) if parts else None
+
+
+def _follow_up(c: Candidate) -> tuple[Priority, str] | None:
+    return (
+        (Priority.FOLLOW_UP, f"yellow flag: {c.flag_reason}") if c.flag_color == "YELLOW" else None
+    )
+
+
+def _routine(c: Candidate, day: date, rules: DueRules) -> tuple[Priority, str] | None:
+    if c.last_inspected_at is None:
+        return Priority.ROUTINE, "routine check: never inspected"
+    days = (day - c.last_inspected_at.astimezone(TIMEZONE).date()).days
+    if days < rules.routine_days:
+        return None
+    return (
+        Priority.ROUTINE,
+        f"routine check: last inspected {days} day{'s' if days != 1 else ''} ago",
+    )
+
+
+def sort_key(target: DueTarget) -> tuple[int, bool, str, int]:
+    """Priority first; key projects first within a priority; then a stable order."""
+    return target.priority, not target.key_project, target.kind.value, target.id
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The day's first instant and the next day's, in Asia/Shanghai."""
+    start = datetime.combine(day, time(0), TIMEZONE)
+    return start, datetime.combine(day + timedelta(days=1), time(0), TIMEZONE)
+
+
+# Targets of the zone not inspected on the day, with their latest visit before it. A rental's
+# own last_inspected_at counts as a visit too. Each probe of `inspection` uses its target index.
+_CANDIDATES = text("""
+WITH zone AS (SELECT boundary FROM patrol_zone WHERE id = :zone_id)
+SELECT 'ENTERPRISE' AS kind, e.id, e.name, ST_X(e.geom) AS lon, ST_Y(e.geom) AS lat,
+       false AS key_project, e.flag_color::text AS flag_color, e.flag_reason,
+       true AS filed, 0 AS tenants_out_of_province,
+       (SELECT max(i.at) FROM inspection i WHERE i.enterprise_id = e.id AND i.at < :day_end)
+           AS last_inspected_at
+FROM enterprise e, zone
+WHERE ST_Intersects(e.geom, zone.boundary)
+UNION ALL
+SELECT 'CONSTRUCTION_SITE', s.id, s.name, ST_X(s.entrance), ST_Y(s.entrance),
+       s.key_project, s.flag_color::text, s.flag_reason, true, 0,
+       (SELECT max(i.at) FROM inspection i
+        WHERE i.construction_site_id = s.id AND i.at < :day_end)
+FROM construction_site s, zone
+WHERE ST_Intersects(s.footprint, zone.boundary) OR ST_Intersects(s.entrance, zone.boundary)
+UNION ALL
+SELECT 'RENTAL_PROPERTY', r.id, 'rental property #' || r.id, ST_X(r.geom), ST_Y(r.geom),
+       false, NULL, '', r.filed, r.tenants_out_of_province,
+       (SELECT max(v.at) FROM (
+            SELECT i.at FROM inspection i WHERE i.rental_property_id = r.id
+            UNION ALL SELECT r.last_inspected_at) v
+        WHERE v.at < :day_end)
+FROM rental_property r, zone
+WHERE ST_Intersects(r.geom, zone.boundary)
+""")
+
+
+def candidates(connection: Connection, zone_id: int, day: date) -> list[Candidate]:
+    """Every target of the zone with what the rules read, as of the end of `day`."""
+    _, day_end = day_bounds(day)
+    rows = connection.execute(_CANDIDATES, {"zone_id": zone_id, "day_end": day_end}).mappings()
+    return [Candidate(**{**row, "kind": TargetKind[row["kind"]]}) for row in rows]
+
+
+def zone_base(connection: Connection, zone_id: int) -> tuple[float, float]:
+    """The (lon, lat) of the zone team's base, where every route starts and ends."""
+    row = connection.execute(
+        text("SELECT ST_X(base), ST_Y(base) FROM patrol_zone WHERE id = :zone_id"),
+        {"zone_id": zone_id},
+    ).first()
+    if row is None:
+        raise NotFound(f"no patrol zone {zone_id}")
+    return row[0], row[1]
+
+
+def due_targets(
+    connection: Connection, zone_id: int, day: date, rules: DueRules = DEFAULT_RULES
+) -> list[DueTarget]:
+    """The zone's targets due on `day`, most urgent first; those inspected that day are not."""
+    zone_base(connection, zone_id)  # an unknown zone is NotFound, not an empty list
+    day_start, _ = day_bounds(day)
+    due = []
+    for candidate in candidates(connection, zone_id, day):
+        last = candidate.last_inspected_at
+        if last is not None and last >= day_start:
+            continue  # already inspected on the day
+        target = classify(candidate, day, rules)
+        if target is not None:
+            due.append(target)
+    return sorted(due, key=sort_key)

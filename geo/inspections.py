@@ -1,0 +1,152 @@
+"""Inspections recorded from the field: idempotent on the client's key, fenced to the target,
+and carrying, when the inspector saw it, a status report that moves the flag."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from geoalchemy2 import Geography
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import cast, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from geo import flags, layers, scope
+from geo.crs import Crs
+from geo.errors import BadInput, OutsideGeofence
+from geo.flag_rules import ResumptionReport, Target, TargetKind
+from geo.geometry import to_sql
+from geo.models import Inspection, RentalProperty
+from geo.scope import Caller
+
+INSPECTION = Inspection.__table__
+MAX_FINDINGS_CHARS = 5000
+MAX_KEY_CHARS = 200
+TARGET_COLUMNS = {
+    "Enterprise": "enterprise_id",
+    "RentalProperty": "rental_property_id",
+    "ConstructionSite": "construction_site_id",
+}
+
+
+@dataclass(frozen=True)
+class Fence:
+    geofence_m: float = 100.0  # how far from a point target a visit may be recorded
+    max_gps_accuracy_m: float = 50.0  # a fix worse than this proves nothing
+
+
+DEFAULT_FENCE = Fence()
+
+
+@dataclass(frozen=True)
+class Visit:
+    key: str
+    target_type: str  # "Enterprise", "RentalProperty" or "ConstructionSite"
+    target_id: int
+    at: datetime
+    location: BaseGeometry  # a Point, in `crs`
+    crs: Crs
+    findings: str
+    gps_accuracy_m: float | None = None
+    report: ResumptionReport | None = None
+
+
+def record(
+    session: Session,
+    caller: Caller,
+    visit: Visit,
+    fence: Fence,
+    thresholds: flags.Thresholds,
+) -> int:
+    """The id of the inspection this key names: the one recorded before, or a new one, in the
+    caller's transaction. A replay returns the first and changes nothing, also when two race."""
+    _check(visit, fence)
+    earlier = _by_key(session, caller, visit.key)
+    if earlier is not None:
+        return earlier
+    layer = layers.BY_TYPE_NAME[visit.target_type]
+    scope.require_visit(session, caller, layer, visit.target_id)
+    point = to_sql(visit.location, visit.crs)
+    distance_m = session.execute(_distance(layer, visit.target_id, point)).scalar_one()
+    if distance_m > (0 if visit.target_type == "ConstructionSite" else fence.geofence_m):
+        where = (
+            "outside the site's footprint"
+            if visit.target_type == "ConstructionSite"
+            else (f"more than {fence.geofence_m:.0f} m away")
+        )
+        raise OutsideGeofence(
+            f"the location is {distance_m:.0f} m from {visit.target_type}:{visit.target_id},"
+            f" {where}; record the visit at the target (is the location's crs right?)"
+        )
+    values = {
+        TARGET_COLUMNS[visit.target_type]: visit.target_id,
+        "account_id": caller.account_id,
+        "idempotency_key": visit.key,
+        "at": visit.at,
+        "geom": point,
+        "distance_m": distance_m,
+        "gps_accuracy_m": visit.gps_accuracy_m,
+        "findings": visit.findings,
+    }
+    # A racing replay waits on the unique key, then finds the first one's row.
+    inserted = session.execute(
+        insert(INSPECTION)
+        .values(values)
+        .on_conflict_do_nothing(constraint="inspection_idempotency")
+        .returning(INSPECTION.c.id)
+    ).scalar_one_or_none()
+    if inserted is None:
+        found = _by_key(session, caller, visit.key)
+        assert found is not None  # the conflicting row is committed, or we would still wait
+        return found
+    _follow_up(session, caller, visit, thresholds)
+    return inserted  # type: ignore[no-any-return]
+
+
+def _check(visit: Visit, fence: Fence) -> None:
+    if not visit.key or len(visit.key) > MAX_KEY_CHARS:
+        raise BadInput(f"idempotencyKey has 1 to {MAX_KEY_CHARS} characters")
+    if len(visit.findings) > MAX_FINDINGS_CHARS:
+        raise BadInput(f"findings have at most {MAX_FINDINGS_CHARS} characters")
+    if visit.at.tzinfo is None:
+        raise BadInput("`at` needs a UTC offset, such as 2020-02-28T09:30:00+08:00")
+    accuracy = visit.gps_accuracy_m
+    if accuracy is not None and not 0 <= accuracy <= fence.max_gps_accuracy_m:
+        raise BadInput(
+            f"a GPS accuracy of {accuracy:.0f} m is worse than the {fence.max_gps_accuracy_m:.0f} m"
+            " needed; wait for a better fix"
+        )
+    if visit.report is not None and visit.target_type == "RentalProperty":
+        raise BadInput("a rented home has no resumption status to report")
+
+
+def _distance(layer: layers.Layer, target_id: int, point: Any) -> Any:
+    """Metres on the ellipsoid from the point to the target: its point, or its footprint."""
+    column = layer.geometry
+    return select(func.ST_Distance(cast(column, Geography), cast(point, Geography))).where(
+        layer.table.c.id == target_id
+    )
+
+
+def _follow_up(
+    session: Session, caller: Caller, visit: Visit, thresholds: flags.Thresholds
+) -> None:
+    if visit.target_type == "RentalProperty":
+        rental = RentalProperty.__table__
+        session.execute(
+            rental.update()
+            .where(rental.c.id == visit.target_id)
+            .values(last_inspected_at=func.greatest(rental.c.last_inspected_at, visit.at))
+        )
+    elif visit.report is not None:
+        target = Target(TargetKind(visit.target_type), visit.target_id)
+        flags.apply_report(session, target, visit.report, caller.username, visit.at, thresholds)
+
+
+def _by_key(session: Session, caller: Caller, key: str) -> int | None:
+    query = select(INSPECTION.c.id).where(
+        INSPECTION.c.account_id == caller.account_id, INSPECTION.c.idempotency_key == key
+    )
+    return session.execute(query).scalar_one_or_none()

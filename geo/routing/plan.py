@@ -1,0 +1,120 @@
+"""An inspection plan for a zone and a day: who is due, solved into routes, with planned
+arrivals, lengths, durations and a line to draw; the rest listed as unvisited."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from shapely.geometry import LineString
+from sqlalchemy import Connection
+
+from geo.due import DEFAULT_RULES, TIMEZONE, DueRules, DueTarget, due_targets, sort_key, zone_base
+from geo.routing import ortools_solver, vroom_solver
+from geo.routing.matrix import LonLat, Matrix, MatrixProvider, StraightLine
+from geo.routing.problem import Problem, Solution, repair
+
+Solver = Callable[[Problem, float], Solution]
+SOLVERS: dict[str, Solver] = {"ortools": ortools_solver.solve, "vroom": vroom_solver.solve}
+DEFAULT_SOLVER = "ortools"  # see BENCHMARKS.md, "Routing"
+TIME_LIMIT_S = 0.8  # the solver's budget; the plan is answered within a second
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    shift_start: time = time(8, 30)  # Asia/Shanghai
+    time_limit_s: float = TIME_LIMIT_S
+    solver: str = DEFAULT_SOLVER
+    matrix: MatrixProvider = field(default_factory=StraightLine)
+    rules: DueRules = DEFAULT_RULES
+
+
+DEFAULT_SETTINGS = PlanSettings()
+
+
+@dataclass(frozen=True)
+class RouteStop:
+    sequence: int  # 1, 2, 3 … in visiting order
+    target: DueTarget
+    planned_arrival: datetime  # aware, Asia/Shanghai
+
+
+@dataclass(frozen=True)
+class Route:
+    stops: list[RouteStop]
+    distance_m: float
+    duration_min: float  # leaving the base to being back, service included
+    geometry: LineString  # lon/lat, WGS84: base → stops → base
+
+
+@dataclass(frozen=True)
+class InspectionPlan:
+    zone_id: int
+    day: date
+    base: LonLat
+    distance_model: str
+    routes: list[Route]  # one per inspector; an idle inspector's route is empty
+    unvisited: list[DueTarget]  # due but not fitting, lowest priority first
+
+
+def inspection_plan(
+    connection: Connection,
+    zone_id: int,
+    day: date,
+    inspectors: int = 1,
+    shift_minutes: int = 480,
+    settings: PlanSettings = DEFAULT_SETTINGS,
+) -> InspectionPlan:
+    """The day's routes of a zone's inspectors, from its base, for everyone due that day."""
+    base = zone_base(connection, zone_id)
+    due = due_targets(connection, zone_id, day, settings.rules)
+    return plan_routes(zone_id, day, base, due, inspectors, shift_minutes, settings)
+
+
+def plan_routes(
+    zone_id: int,
+    day: date,
+    base: LonLat,
+    due: Sequence[DueTarget],
+    inspectors: int = 1,
+    shift_minutes: int = 480,
+    settings: PlanSettings = DEFAULT_SETTINGS,
+) -> InspectionPlan:
+    """Solve and assemble; pure apart from the solver's clock."""
+    if inspectors < 1 or shift_minutes < 1:
+        raise ValueError("a plan needs at least one inspector and a shift of a minute or more")
+    matrix = settings.matrix.matrix([base, *((t.lon, t.lat) for t in due)])
+    problem = Problem(
+        duration_s=matrix.duration_s,
+        service_s=[0, *(t.service_minutes * 60 for t in due)],
+        priority=[0, *(t.rank for t in due)],
+        inspectors=inspectors,
+        shift_s=shift_minutes * 60,
+    )
+    solution = repair(problem, SOLVERS[settings.solver](problem, settings.time_limit_s))
+    start = datetime.combine(day, settings.shift_start, TIMEZONE)
+    routes = [_route(route, due, base, matrix, problem, start) for route in solution.routes]
+    unvisited = sorted((due[i - 1] for i in solution.dropped), key=sort_key, reverse=True)
+    return InspectionPlan(zone_id, day, base, settings.matrix.distance_model, routes, unvisited)
+
+
+def _route(
+    indices: Sequence[int],
+    due: Sequence[DueTarget],
+    base: LonLat,
+    matrix: Matrix,
+    problem: Problem,
+    start: datetime,
+) -> Route:
+    stops, clock_s, here = [], 0, 0
+    for sequence, index in enumerate(indices, start=1):
+        clock_s += int(matrix.duration_s[here, index])
+        stops.append(RouteStop(sequence, due[index - 1], start + timedelta(seconds=clock_s)))
+        clock_s += problem.service_s[index]
+        here = index
+    clock_s += int(matrix.duration_s[here, 0])
+    distance_m, _ = matrix.legs([0, *indices, 0])
+    # A route with no stops is a line that stays at the base: still a valid LineString.
+    line = LineString([base, *((s.target.lon, s.target.lat) for s in stops), base])
+    return Route(stops, distance_m, (clock_s / 60) if stops else 0.0, line)

@@ -1,0 +1,219 @@
+"""The field inspector's day in the API: today's route of a zone, and visits recorded."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import shapely
+import strawberry
+from sqlalchemy.orm import Session
+
+from geo import geometry, inspections, layers, queries, scope
+from geo.crs import Crs as GeoCrs
+from geo.due import DueTarget
+from geo.errors import BadInput
+from geo.flag_counts import today
+from geo.routing import InspectionPlan as Plan
+from geo.routing import Route as PlannedRoute
+from geo.routing import RouteStop as PlannedStop
+from geo.routing import inspection_plan, links
+from schema.flags import ResumptionInput
+from schema.limits import LIST_SIZE
+from schema.scalars import GeoJSON
+from schema.types import (
+    TARGET_TYPES,
+    Crs,
+    Ctx,
+    Inspection,
+    InspectionTarget,
+    PatrolZone,
+    row_of,
+)
+
+MAX_INSPECTORS = 20
+MAX_STOPS = 60  # a day's stops for one inspector: an 8-hour shift of 10-minute visits and rides
+SHIFT_MINUTES = (30, 24 * 60)
+
+
+def zone_number(zone_id: str) -> int:
+    type_name, _, number = zone_id.partition(":")
+    if type_name != "PatrolZone" or not (number.isascii() and number.isdigit()):
+        raise BadInput(f"{zone_id!r} is not the id of a patrol zone (they read PatrolZone:12)")
+    return int(number)
+
+
+def plan_for(
+    session: Session,
+    caller: scope.Caller,
+    zone_id: int,
+    day: date | None,
+    inspectors: int,
+    shift_minutes: int,
+) -> Plan:
+    """The zone's plan for the day, if the caller may see the zone; shared by GraphQL and the
+    GPX/GeoJSON exports so both answer the same plan under the same rules."""
+    if not 1 <= inspectors <= MAX_INSPECTORS:
+        raise BadInput(f"inspectors must be between 1 and {MAX_INSPECTORS}")
+    if not SHIFT_MINUTES[0] <= shift_minutes <= SHIFT_MINUTES[1]:
+        raise BadInput(f"shiftMinutes must be between {SHIFT_MINUTES[0]} and {SHIFT_MINUTES[1]}")
+    scope.require_visit(session, caller, layers.PATROL_ZONES, zone_id)
+    return inspection_plan(session.connection(), zone_id, day or today(), inspectors, shift_minutes)
+
+
+async def _target(info: Ctx, due: DueTarget) -> Any:
+    node_type = TARGET_TYPES[due.kind.value]
+    row = await row_of(info, node_type.layer, due.id)
+    return node_type(row=row)
+
+
+@strawberry.type
+class NavigationLink:
+    app: str = strawberry.field(description="AMAP or BAIDU")
+    coordinate_type: str = strawberry.field(description="GCJ02 or BD09: the URLs' coordinates")
+    marker_url: str
+    navigation_url: str = strawberry.field(description="Riding directions from the last stop")
+
+
+@strawberry.type
+class RouteStop:
+    stop: strawberry.Private[PlannedStop]
+    previous: strawberry.Private[tuple[float, float]]
+
+    @strawberry.field(description="1, 2, 3 … in visiting order")
+    def sequence(self) -> int:
+        return self.stop.sequence
+
+    @strawberry.field
+    async def target(self, info: Ctx) -> InspectionTarget:
+        return await _target(info, self.stop.target)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Why it is on today's list")
+    def reason(self) -> str:
+        return self.stop.target.reason
+
+    @strawberry.field
+    def planned_arrival(self) -> datetime:
+        return self.stop.planned_arrival
+
+    @strawberry.field(
+        description="Open the leg in AMap (GCJ-02) or Baidu Maps (BD-09)", metadata={LIST_SIZE: 2}
+    )
+    def navigation(self) -> list[NavigationLink]:
+        due = self.stop.target
+        return [
+            NavigationLink(
+                app=link.app,
+                coordinate_type=link.coordinate_type,
+                marker_url=link.marker_url,
+                navigation_url=link.navigation_url,
+            )
+            for link in links((due.lon, due.lat), due.name, self.previous, "")
+        ]
+
+
+@strawberry.type
+class Route:
+    route: strawberry.Private[PlannedRoute]
+
+    @strawberry.field(metadata={LIST_SIZE: MAX_STOPS})
+    def stops(self) -> list[RouteStop]:
+        points = [tuple(p) for p in self.route.geometry.coords]
+        return [RouteStop(stop=s, previous=points[i]) for i, s in enumerate(self.route.stops)]
+
+    @strawberry.field
+    def distance_meters(self) -> float:
+        return self.route.distance_m
+
+    @strawberry.field
+    def duration_minutes(self) -> float:
+        return self.route.duration_min
+
+    @strawberry.field(description="LineString from the base through every stop and back")
+    async def geometry(self, info: Ctx, crs: Crs | None = GeoCrs.WGS84) -> GeoJSON:
+        crs = crs or GeoCrs.WGS84
+        if crs is GeoCrs.WGS84:
+            return shapely.geometry.mapping(self.route.geometry)
+        return await info.context.run(queries.converted, self.route.geometry, crs)
+
+
+@strawberry.type
+class InspectionPlan:
+    plan: strawberry.Private[Plan]
+
+    @strawberry.field
+    async def zone(self, info: Ctx) -> PatrolZone:
+        return PatrolZone(row=await row_of(info, layers.PATROL_ZONES, self.plan.zone_id))
+
+    @strawberry.field
+    def date(self) -> date:
+        return self.plan.day
+
+    @strawberry.field(description="ROAD_NETWORK or STRAIGHT_LINE: what distances were measured on")
+    def distance_model(self) -> str:
+        return self.plan.distance_model
+
+    @strawberry.field(description="One per inspector", metadata={LIST_SIZE: MAX_INSPECTORS})
+    def routes(self) -> list[Route]:
+        return [Route(route=route) for route in self.plan.routes]
+
+    @strawberry.field(description="Due today but not fitting in the shift, lowest priority first")
+    async def unvisited(self, info: Ctx) -> list[InspectionTarget]:
+        return [await _target(info, due) for due in self.plan.unvisited]
+
+
+@strawberry.input
+class RecordInspectionInput:
+    idempotency_key: str = strawberry.field(
+        description="Chosen by the client; the same key again returns the first result"
+    )
+    target_id: strawberry.ID
+    at: datetime
+    location: GeoJSON = strawberry.field(description="A Point, in `crs`")
+    crs: Crs | None = strawberry.field(
+        default=GeoCrs.WGS84, description="Phone map SDKs in China report GCJ02"
+    )
+    findings: str
+    gps_accuracy_meters: float | None = None
+    resumption: ResumptionInput | None = None
+
+    def to_geo(self) -> inspections.Visit:
+        crs = self.crs or GeoCrs.WGS84
+        type_name, _, number = self.target_id.partition(":")
+        if type_name not in TARGET_TYPES or not (number.isascii() and number.isdigit()):
+            raise BadInput(f"{self.target_id!r} is not the id of an inspection target")
+        point = geometry.parse_geojson(self.location, crs, ("Point",), "location")
+        report = None if self.resumption is None else self.resumption.to_geo()
+        return inspections.Visit(
+            self.idempotency_key, type_name, int(number), self.at, point, crs, self.findings,
+            self.gps_accuracy_meters, report,
+        )  # fmt: skip
+
+
+@strawberry.type
+class RouteQuery:
+    @strawberry.field(description="Today's (or a date's) inspection routes of a patrol zone")
+    async def inspection_route(
+        self,
+        info: Ctx,
+        zone_id: strawberry.ID,
+        date: date | None = None,
+        inspectors: int | None = 1,
+        shift_minutes: int | None = 480,
+    ) -> InspectionPlan:
+        plan = await info.context.run(
+            plan_for, info.context.caller, zone_number(zone_id), date, inspectors or 1,
+            shift_minutes or 480,
+        )  # fmt: skip
+        return InspectionPlan(plan=plan)
+
+
+@strawberry.type
+class InspectionMutation:
+    @strawberry.mutation(description="A visit recorded in the field; safe to send again")
+    async def record_inspection(self, info: Ctx, input: RecordInspectionInput) -> Inspection:
+        visit, context = input.to_geo(), info.context
+        inspection_id = await context.write(
+            inspections.record, context.caller, visit, context.fence, context.thresholds
+        )
+        return Inspection(row=await row_of(info, layers.INSPECTIONS, inspection_id))
