@@ -3,6 +3,7 @@ each test runs in a transaction that is rolled back, however much the code under
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -38,6 +39,33 @@ def engine() -> Iterator[Engine]:
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@contextlib.contextmanager
+def scratch_database(engine: Engine, suffix: str) -> Iterator[str]:
+    """A fresh, empty database on the test server, for tests that must really commit; its URL."""
+    name = f"fugong_test_{os.getpid()}_{suffix}"
+    admin = make_engine(engine.url.set(database="postgres").render_as_string(hide_password=False))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield engine.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def zone_id(db: Connection) -> int:
+    """The demo inspector's patrol zone, in Jinfeng."""
+    return db.execute(
+        text(
+            "SELECT zone_id FROM account_zone JOIN account ON account.id = account_id"
+            " WHERE username = 'inspector'"
+        )
+    ).scalar_one()  # type: ignore[no-any-return]
 
 
 @pytest.fixture

@@ -15,13 +15,14 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine, text
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 import migrations
 from geo import seed
 from geo.db import make_engine
+from tests.conftest import scratch_database
 
 JINFENG = "350112109"
 PROTOCOL = "graphql-transport-ws"
@@ -39,22 +40,13 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def live_db(engine: Engine) -> Iterator[str]:
-    name = f"fugong_live_{os.getpid()}"
-    admin_url = engine.url.set(database="postgres").render_as_string(hide_password=False)
-    admin = make_engine(admin_url)
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    scratch = make_engine(url)
-    with scratch.begin() as connection:
-        migrations.upgrade(connection)
-        seed.seed(connection, enterprises=200)
-    scratch.dispose()
-    yield url
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database(engine, "live") as url:
+        scratch = make_engine(url)
+        with scratch.begin() as connection:
+            migrations.upgrade(connection)
+            seed.seed(connection, enterprises=200)
+        scratch.dispose()
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -21,17 +21,6 @@ def candidate(**kw):
     return Candidate(**{**base, **kw})
 
 
-@pytest.fixture
-def zone_id(db):
-    """The demo inspector's zone in Jinfeng."""
-    return db.execute(
-        text(
-            "SELECT zone_id FROM account_zone JOIN account ON account.id = account_id"
-            " WHERE username = 'inspector'"
-        )
-    ).scalar_one()
-
-
 # --- The rules -------------------------------------------------------------------------------
 
 

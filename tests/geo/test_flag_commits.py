@@ -5,7 +5,6 @@ migration of rows already present, concurrent writers, notifications at commit."
 from __future__ import annotations
 
 import json
-import os
 import select
 import threading
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from geo.db import make_engine
 from geo.flag_rules import Facts, ResumptionReport, Target, TargetKind, assess
 from geo.flags import CHANNEL, FlagEvent, apply_report
 from geo.models import FlagColor, ResumptionStatus
+from tests.conftest import scratch_database
 from tests.geo.test_flag_history import broken_links, out_of_step
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -49,20 +49,10 @@ ENTERPRISE = """
 @pytest.fixture
 def scratch(engine: Engine) -> Iterator[Engine]:
     """A fresh, empty database on the test server, dropped afterwards."""
-    name = f"fugong_test_{os.getpid()}_flags"
-    admin_url = engine.url.set(database="postgres").render_as_string(hide_password=False)
-    admin = make_engine(admin_url)
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    scratch_engine = make_engine(
-        engine.url.set(database=name).render_as_string(hide_password=False)
-    )
-    yield scratch_engine
-    scratch_engine.dispose()
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database(engine, "flags") as url:
+        scratch_engine = make_engine(url)
+        yield scratch_engine
+        scratch_engine.dispose()
 
 
 def add_enterprise(connection: Connection, **values: object) -> int:

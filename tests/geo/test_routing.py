@@ -25,16 +25,6 @@ SOLVERS = ["ortools", "vroom"]
 FAST = 0.5  # seconds: enough for these small zones
 
 
-@pytest.fixture
-def zone_id(db):
-    return db.execute(
-        text(
-            "SELECT zone_id FROM account_zone JOIN account ON account.id = account_id"
-            " WHERE username = 'inspector'"
-        )
-    ).scalar_one()
-
-
 def synthetic(counts, seed=7, spread_deg=0.012):
     """Targets scattered around BASE: `counts` maps a priority to how many."""
     rng = np.random.default_rng(seed)

@@ -34,15 +34,8 @@ RECORD = """mutation ($input: RecordInspectionInput!) { recordInspection(input: 
   id at findings distanceMeters geometry target { ... on Enterprise { id flag { color reason } } } } }"""
 
 
-def inspector_zone(db: Connection) -> int:
-    return db.execute(text(
-        "SELECT zone_id FROM account_zone JOIN account ON account.id = account_id"
-        " WHERE username = 'inspector'"
-    )).scalar_one()  # fmt: skip
-
-
-def test_a_short_shift_keeps_every_red_target_and_lists_the_rest(db, as_user):
-    zone = inspector_zone(db)
+def test_a_short_shift_keeps_every_red_target_and_lists_the_rest(db, as_user, zone_id):
+    zone = zone_id
     plan = as_user("inspector").data(PLAN, zone=f"PatrolZone:{zone}", shift=480)["inspectionRoute"]
     (route,) = plan["routes"]
     line = shapely.geometry.shape(route["geometry"])
@@ -62,8 +55,8 @@ def test_a_short_shift_keeps_every_red_target_and_lists_the_rest(db, as_user):
     assert {link["coordinateType"] for link in route["stops"][0]["navigation"]} == {"GCJ02", "BD09"}
 
 
-def test_routes_are_for_those_who_may_see_the_zone(db, anonymous, as_user):
-    zone = inspector_zone(db)
+def test_routes_are_for_those_who_may_see_the_zone(db, anonymous, as_user, zone_id):
+    zone = zone_id
     other = db.execute(
         text("SELECT id FROM patrol_zone WHERE id <> :z ORDER BY id LIMIT 1"), {"z": zone}
     ).scalar_one()
@@ -87,8 +80,8 @@ def ogr_layer(path, layer: str) -> str:
     ).stdout
 
 
-def test_gpx_and_geojson_exports_read_back_by_gdal(db, client, tokens, tmp_path):
-    zone = inspector_zone(db)
+def test_gpx_and_geojson_exports_read_back_by_gdal(client, tokens, tmp_path, zone_id):
+    zone = zone_id
     headers = {"Authorization": f"Bearer {tokens['inspector']}"}
     url = f"/routes/PatrolZone:{zone}/{DAY}"
     gpx = client.get(f"{url}.gpx", headers=headers, params={"shiftMinutes": 240})
