@@ -13,7 +13,6 @@ from geo.flag_rules import ResumptionReport, Target, TargetKind
 from geo.scope import Caller
 from schema.types import (
     Area,
-    Connection,
     Ctx,
     Edge,
     Enterprise,
@@ -30,6 +29,12 @@ from schema.types import (
 class AreaFlagCounts:
     area: Area
     counts: FlagCounts
+
+
+@strawberry.type(description="A page of enterprises with stale signboards, in id order")
+class StaleSignboardConnection:
+    edges: list[Edge[Enterprise]]
+    page_info: PageInfo
 
 
 @strawberry.input
@@ -86,7 +91,7 @@ class FlagQuery:
         date: date | None = None,
         first: int | None = 100,
         after: str | None = None,
-    ) -> Connection[Enterprise]:
+    ) -> StaleSignboardConnection:
         most = info.context.max_page_size
         first = 100 if first is None else first
         if not 0 <= first <= most:
@@ -97,13 +102,10 @@ class FlagQuery:
             signboards.stale_signboards, area_code, date, visible, first + 1, after_id
         )
 
-        async def unknown_total() -> int:
-            raise BadInput("staleSignboards pages by cursor and does not count")
-
         edges = [Edge(cursor=str(row["id"]), node=Enterprise(row=row)) for row in rows[:first]]
         end = edges[-1].cursor if edges else None
         page = PageInfo(has_next_page=len(rows) > first, end_cursor=end)
-        return Connection(edges=edges, page_info=page, counter=unknown_total)
+        return StaleSignboardConnection(edges=edges, page_info=page)
 
 
 def _id_cursor(cursor: str) -> int:
