@@ -188,3 +188,48 @@ def test_an_inspectors_enterprises_count_matches_its_zone(db, clients):
 def test_anonymous_rental_features_are_empty(clients):
     collection = clients["anonymous"].data("{ features(layer: RENTAL_PROPERTIES) }")["features"]
     assert collection == {"type": "FeatureCollection", "features": []}
+
+
+# mutation: what each role gets, on a target inside the inspector's zone (so inside Jinfeng)
+MUTATIONS = {
+    #                     anonymous          inspector    town  district
+    "updateResumption":  ("UNAUTHENTICATED", "FORBIDDEN", "ok", "ok"),
+    "overrideFlag":      ("UNAUTHENTICATED", "FORBIDDEN", "ok", "ok"),
+    "clearFlagOverride": ("UNAUTHENTICATED", "FORBIDDEN", "ok", "ok"),
+    "recordSignboard":   ("UNAUTHENTICATED", "FORBIDDEN", "ok", "ok"),
+    "recordInspection":  ("UNAUTHENTICATED", "ok",        "ok", "ok"),
+}  # fmt: skip
+MUTATION_TEXT = {
+    "updateResumption": "updateResumption(targetId: $id, input: {status: PARTIAL}) { color }",
+    "overrideFlag": 'overrideFlag(targetId: $id, color: RED, reason: "复查") { color }',
+    "clearFlagOverride": "clearFlagOverride(targetId: $id) { color }",
+    "recordSignboard": 'recordSignboard(enterpriseId: $id, date: "2020-02-27")',
+    "recordInspection": """recordInspection(input: {idempotencyKey: "matrix", targetId: $id,
+        at: "2020-02-28T09:00:00+08:00", location: $at, findings: "ok"}) { id }""",
+}
+
+
+@pytest.mark.parametrize(("mutation", "role"), [(m, r) for m in MUTATIONS for r in ROLES])
+def test_each_role_may_make_exactly_its_changes(db, clients, mutation, role):
+    target, lon, lat = db.execute(text(
+        "SELECT e.id, ST_X(e.geom), ST_Y(e.geom) FROM enterprise e"
+        " JOIN patrol_zone z ON ST_Covers(z.boundary, e.geom)"
+        " JOIN account_zone az ON az.zone_id = z.id JOIN account a ON a.id = az.account_id"
+        " WHERE a.username = 'inspector' ORDER BY e.id LIMIT 1"
+    )).one()  # fmt: skip
+    history = "SELECT count(*) FROM flag_change"
+    before = db.execute(text(history)).scalar_one()
+    location = {"type": "Point", "coordinates": [lon, lat]}
+    uses_location = "$at" in MUTATION_TEXT[mutation]
+    declared = "$id: ID!, $at: GeoJSON!" if uses_location else "$id: ID!"
+    body = clients[role](
+        f"mutation ({declared}) {{ {MUTATION_TEXT[mutation]} }}",
+        id=f"Enterprise:{target}",
+        **({"at": location} if uses_location else {}),
+    )
+    expected = MUTATIONS[mutation][ROLES.index(role)]
+    if expected == "ok":
+        assert "errors" not in body, body
+    else:
+        assert body["errors"][0]["extensions"]["code"] == expected
+        assert db.execute(text(history)).scalar_one() == before  # nothing changed
