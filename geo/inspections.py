@@ -4,17 +4,18 @@ and carrying, when the inspector saw it, a status report that moves the flag."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from geoalchemy2 import Geography
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import cast, func, select
+from sqlalchemy import cast, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from geo import flags, layers, scope
 from geo.crs import Crs
+from geo.due import day_bounds
 from geo.errors import BadInput, OutsideGeofence
 from geo.flag_rules import ResumptionReport, Target, TargetKind
 from geo.geometry import to_sql
@@ -150,3 +151,28 @@ def _by_key(session: Session, caller: Caller, key: str) -> int | None:
         INSPECTION.c.account_id == caller.account_id, INSPECTION.c.idempotency_key == key
     )
     return session.execute(query).scalar_one_or_none()
+
+
+_VISITED = text("""
+SELECT i.id, coalesce('Enterprise:' || i.enterprise_id,
+                      'ConstructionSite:' || i.construction_site_id,
+                      'RentalProperty:' || i.rental_property_id) AS target
+FROM inspection i
+JOIN patrol_zone z ON z.id = :zone_id
+LEFT JOIN enterprise e ON e.id = i.enterprise_id
+LEFT JOIN construction_site s ON s.id = i.construction_site_id
+LEFT JOIN rental_property r ON r.id = i.rental_property_id
+WHERE i.at >= :day_start AND i.at < :day_end
+  AND ST_Intersects(z.boundary, coalesce(e.geom, s.footprint, r.geom))
+ORDER BY i.at, i.id
+""")
+
+
+def visited(session: Session, zone_id: int, day: date) -> list[tuple[int, str]]:
+    """The inspections recorded on `day` (Asia/Shanghai) of targets in the zone, oldest
+    first, each with its target's id: what the day's progress counts."""
+    day_start, day_end = day_bounds(day)
+    rows = session.execute(
+        _VISITED, {"zone_id": zone_id, "day_start": day_start, "day_end": day_end}
+    )
+    return [(row.id, row.target) for row in rows]

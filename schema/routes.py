@@ -137,9 +137,16 @@ class Route:
         return await info.context.run(queries.converted, self.route.geometry, crs)
 
 
+@strawberry.type(description="The zone's day so far")
+class InspectionProgress:
+    due: int = strawberry.field(description="Targets due today: still to visit, and visited")
+    visited: int = strawberry.field(description="Targets visited today")
+
+
 @strawberry.type
 class InspectionPlan:
     plan: strawberry.Private[Plan]
+    done: strawberry.Private[list[tuple[int, str]]]  # today's inspections in the zone
 
     @strawberry.field
     async def zone(self, info: Ctx) -> PatrolZone:
@@ -156,6 +163,18 @@ class InspectionPlan:
     @strawberry.field(description="One per inspector", metadata={LIST_SIZE: MAX_INSPECTORS})
     def routes(self) -> list[Route]:
         return [Route(route=route) for route in self.plan.routes]
+
+    @strawberry.field(description="Visits recorded today in the zone, oldest first")
+    async def visited(self, info: Ctx) -> list[Inspection]:
+        rows = [await row_of(info, layers.INSPECTIONS, inspection) for inspection, _ in self.done]
+        return [Inspection(row=row) for row in rows if row is not None]
+
+    @strawberry.field
+    def progress(self) -> InspectionProgress:
+        # Visited targets are no longer due, so the plan holds only what remains.
+        remaining = sum(len(route.stops) for route in self.plan.routes) + len(self.plan.unvisited)
+        targets = len({target for _, target in self.done})
+        return InspectionProgress(due=remaining + targets, visited=targets)
 
     @strawberry.field(description="Due today but not fitting in the shift, lowest priority first")
     async def unvisited(self, info: Ctx) -> list[InspectionTarget]:
@@ -201,11 +220,12 @@ class RouteQuery:
         inspectors: int | None = 1,
         shift_minutes: int | None = 480,
     ) -> InspectionPlan:
+        zone = zone_number(zone_id)
         plan = await info.context.run(
-            plan_for, info.context.caller, zone_number(zone_id), date, inspectors or 1,
-            shift_minutes or 480,
-        )  # fmt: skip
-        return InspectionPlan(plan=plan)
+            plan_for, info.context.caller, zone, date, inspectors or 1, shift_minutes or 480
+        )
+        done = await info.context.run(inspections.visited, zone, plan.day)
+        return InspectionPlan(plan=plan, done=done)
 
 
 @strawberry.type

@@ -255,3 +255,20 @@ def test_two_replays_racing_leave_one_row(engine: Engine):
     finally:
         with engine.begin() as connection:
             connection.execute(text("DELETE FROM inspection WHERE idempotency_key = 'race-key'"))
+
+
+def test_progress_counts_the_days_visits(db, as_user, zone_id):
+    query = """query ($zone: ID!) { inspectionRoute(zoneId: $zone, date: "2020-02-28") {
+        progress { due visited } visited { id target { ... on Enterprise { id } } }
+        unvisited { ... on Enterprise { id } } } }"""
+    inspector = as_user("inspector")
+    before = inspector.data(query, zone=f"PatrolZone:{zone_id}")["inspectionRoute"]
+    assert before["progress"]["visited"] == 0 and before["visited"] == []
+    enterprise, lon, lat = red_enterprise_of_inspector(db)
+    visit = {"idempotencyKey": "progress", "targetId": f"Enterprise:{enterprise}",
+             "at": "2020-02-28T09:00:00+08:00", "findings": "ok",
+             "location": {"type": "Point", "coordinates": [lon, lat]}}  # fmt: skip
+    inspector.data(RECORD, input=visit)
+    after = inspector.data(query, zone=f"PatrolZone:{zone_id}")["inspectionRoute"]
+    assert after["progress"] == {"due": before["progress"]["due"], "visited": 1}
+    assert [v["target"]["id"] for v in after["visited"]] == [f"Enterprise:{enterprise}"]
