@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
@@ -26,6 +27,7 @@ from api.database import database_url
 from api.exports import route_export
 from api.limits import RequestCaps, query_limits
 from api.settings import Settings, get_settings
+from api.tiles import tilejson, vector_tile
 from geo.db import libpq_url, make_engine, make_sessionmaker
 from geo.errors import Unauthenticated
 from geo.live import Listener
@@ -119,6 +121,8 @@ def create_app(
             Route("/health", health),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/routes/{zone_id}/{day}.{format:str}", route_export, methods=["GET"]),
+            Route("/tiles/{layer}/{z}/{x}/{y}.mvt", vector_tile, methods=["GET"]),
+            Route("/tiles/{layer}.json", tilejson, methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=[
@@ -129,6 +133,8 @@ def create_app(
                 max_query_string_bytes=settings.max_query_string_bytes,
             ),
             Middleware(Authentication, settings=settings),
+            # Tiles and FeatureCollections shrink several times over.
+            Middleware(GZipMiddleware, minimum_size=1024),
         ],
         lifespan=lifespan,
     )

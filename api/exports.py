@@ -23,7 +23,7 @@ FORMATS = {
 
 async def route_export(request: Request) -> Response:
     if request.path_params["format"] not in FORMATS:
-        return _error(NotFound(f"routes export as {' or '.join(FORMATS)}"))
+        return error_response(NotFound(f"routes export as {' or '.join(FORMATS)}"))
     try:
         zone_id = zone_number(request.path_params["zone_id"])
         day = _day(request.path_params["day"])
@@ -33,7 +33,7 @@ async def route_export(request: Request) -> Response:
             _plan, request, zone_id, day, inspectors, shift_minutes
         )
     except FugongError as error:
-        return _error(error)
+        return error_response(error)
     media_type, render = FORMATS[request.path_params["format"]]
     name = f"zone-{zone_id}-{day.isoformat()}.{request.path_params['format']}"
     return Response(
@@ -43,7 +43,8 @@ async def route_export(request: Request) -> Response:
     )
 
 
-def _error(error: FugongError) -> JSONResponse:
+def error_response(error: FugongError) -> JSONResponse:
+    """A failure of a non-GraphQL route, shaped like a GraphQL error, with its HTTP status."""
     body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
     return JSONResponse(body, status_code=STATUS.get(error.code, 400))
 

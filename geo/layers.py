@@ -28,6 +28,11 @@ class Layer:
     has_flag: bool = False
 
     @property
+    def plural(self) -> str:
+        """enterprises, construction_sites, …: the name of its tiles (/tiles/{plural}/…)."""
+        return next(name for name, layer in BY_PLURAL.items() if layer is self)
+
+    @property
     def geometry(self) -> ColumnElement[Any]:
         return self.table.c[self.geometry_column]
 
@@ -107,6 +112,15 @@ QUARANTINE_SITES = Layer(
 )
 
 INSPECTIONS = Layer("Inspection", _table(Inspection), "geom", {})
+
+BY_PLURAL = {
+    "areas": AREAS,
+    "enterprises": ENTERPRISES,
+    "rental_properties": RENTAL_PROPERTIES,
+    "construction_sites": CONSTRUCTION_SITES,
+    "patrol_zones": PATROL_ZONES,
+    "quarantine_sites": QUARANTINE_SITES,
+}
 
 BY_TYPE_NAME = {
     layer.type_name: layer

@@ -59,7 +59,7 @@ def _columns(
     return columns
 
 
-def _filtered(
+def filtered(
     session: Session,
     caller: Caller,
     layer: Layer,
@@ -87,7 +87,7 @@ def page(
     after: str | None,
 ) -> Page:
     """One page in id order, or nearest first when the filter has `near` (keyset pagination)."""
-    clauses, distance = _filtered(session, caller, layer, spatial, flag)
+    clauses, distance = filtered(session, caller, layer, spatial, flag)
     id_column = layer.table.c.id
     sort_key: ColumnElement[Any] = distance if distance is not None else id_column
     query = select(*_columns(layer, distance), sort_key.label("sort_key")).where(*clauses)
@@ -107,7 +107,7 @@ def count(
     spatial: SpatialFilter | None,
     flag: Sequence[str] | None,
 ) -> int:
-    clauses, _ = _filtered(session, caller, layer, spatial, flag)
+    clauses, _ = filtered(session, caller, layer, spatial, flag)
     return session.execute(
         select(func.count()).select_from(layer.table).where(*clauses)
     ).scalar_one()
@@ -117,7 +117,7 @@ def listing(
     session: Session, caller: Caller, layer: Layer, spatial: SpatialFilter | None
 ) -> Sequence[RowMapping]:
     """Every row that matches, for the small layers that are not paged."""
-    clauses, distance = _filtered(session, caller, layer, spatial, None)
+    clauses, distance = filtered(session, caller, layer, spatial, None)
     order = [distance] if distance is not None else []
     query = select(*_columns(layer, distance)).where(*clauses).order_by(*order, layer.table.c.id)
     return session.execute(query).mappings().all()
@@ -202,7 +202,7 @@ def feature_collection(
     limit: int,
 ) -> Any:
     """A FeatureCollection built whole by PostGIS: lon/lat, feature ids, public properties."""
-    clauses, distance = _filtered(session, caller, layer, spatial, None)
+    clauses, distance = filtered(session, caller, layer, spatial, None)
     public = layer.public if distance is None else {**layer.public, "distanceMeters": distance}
     properties = func.json_build_object(*_pairs(public))
     feature = func.json_build_object(

@@ -1,0 +1,78 @@
+"""GET /tiles/{layer}/{z}/{x}/{y}.mvt and /tiles/{layer}.json (TileJSON 3.0) for web maps."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from api.exports import error_response
+from geo import layers, tiles
+from geo.errors import BadInput, FugongError, NotFound
+from geo.filters import SpatialFilter
+from geo.flags import FlagColor
+
+MVT = "application/vnd.mapbox-vector-tile"
+MAX_AGE_S = 60  # flags change by the minute: a minute of staleness, not an hour
+
+
+async def vector_tile(request: Request) -> Response:
+    try:
+        layer = _layer(request.path_params["layer"])
+        z, x, y = (_whole(request.path_params[k], k) for k in ("z", "x", "y"))
+        area_code = request.query_params.get("areaCode")
+        spatial = None if area_code is None else SpatialFilter(area_code=area_code)
+        flag = _flags(request.query_params.getlist("flag"))
+        body = await run_in_threadpool(_tile, request, layer, z, x, y, spatial, flag)
+    except FugongError as error:
+        return error_response(error)
+    # Whose tile it is decides what is in it: shared caches may keep only anonymous ones.
+    privacy = "public" if request.state.caller.anonymous else "private"
+    return Response(
+        body,
+        media_type=MVT,
+        headers={"Cache-Control": f"{privacy}, max-age={MAX_AGE_S}", "Vary": "Authorization"},
+    )
+
+
+def _tile(request: Request, *args: object) -> bytes:
+    with request.app.state.sessions() as session:
+        return tiles.tile(session, request.state.caller, *args)  # type: ignore[arg-type]
+
+
+async def tilejson(request: Request) -> Response:
+    try:
+        layer = _layer(request.path_params["layer"])
+    except FugongError as error:
+        return error_response(error)
+    base = str(request.base_url).rstrip("/")
+    fields = {name: "see the GraphQL type" for name in layer.public} | {"id": "the node id"}
+    return JSONResponse(
+        {
+            "tilejson": "3.0.0",
+            "name": layer.plural,
+            "tiles": [f"{base}/tiles/{layer.plural}/{{z}}/{{x}}/{{y}}.mvt"],
+            "minzoom": 0,
+            "maxzoom": tiles.MAX_ZOOM,
+            "vector_layers": [{"id": layer.plural, "fields": fields}],
+        }
+    )
+
+
+def _layer(name: str) -> layers.Layer:
+    if name not in layers.BY_PLURAL:
+        raise NotFound(f"no tile layer {name!r}; there are {', '.join(layers.BY_PLURAL)}")
+    return layers.BY_PLURAL[name]
+
+
+def _whole(text: str, name: str) -> int:
+    if not (text.isascii() and text.isdigit()):
+        raise BadInput(f"{name} must be a whole number, not {text!r}")
+    return int(text)
+
+
+def _flags(values: list[str]) -> list[str] | None:
+    known = {color.value for color in FlagColor}
+    if any(value not in known for value in values):
+        raise BadInput(f"flag is one of {', '.join(sorted(known))}")
+    return values or None
