@@ -1,4 +1,5 @@
-"""The Starlette app: /graphql, /health, and the database made in the lifespan."""
+"""The Starlette app: /graphql (HTTP and WebSocket), route exports, vector tiles, /health; the
+databases (a primary, and replicas for reads) made in the lifespan."""
 
 from __future__ import annotations
 
@@ -60,6 +61,7 @@ class FugongGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         return Context(
             sessions=request.app.state.sessions,
+            read_sessions=request.app.state.read_sessions,
             max_page_size=self.settings.max_page_size,
             max_features=self.settings.max_features,
             issue_token=functools.partial(issue_token, self.settings),
@@ -104,6 +106,9 @@ def create_app(
             else make_engine(database_url(settings), settings.pool_size)
         )
         app.state.sessions = sessions or make_sessionmaker(engine)  # type: ignore[arg-type]
+        read_url = settings.database_read_url
+        replica = None if read_url is None else make_engine(read_url, settings.pool_size)
+        app.state.read_sessions = None if replica is None else make_sessionmaker(replica)
         bind = app.state.sessions.kw["bind"]
         app.state.listener = Listener(
             libpq_url(bind.engine.url.render_as_string(hide_password=False))
@@ -112,8 +117,9 @@ def create_app(
             yield
         finally:
             await app.state.listener.close()
-            if engine is not None:
-                engine.dispose()
+            for owned in (engine, replica):
+                if owned is not None:
+                    owned.dispose()
 
     graphql = FugongGraphQL(settings)
     return Starlette(

@@ -50,7 +50,7 @@ def error_response(error: FugongError) -> JSONResponse:
 
 
 def _plan(request: Request, zone_id: int, day: date, inspectors: int, shift: int) -> InspectionPlan:
-    with request.app.state.sessions() as session:
+    with (request.app.state.read_sessions or request.app.state.sessions)() as session:
         return plan_for(session, request.state.caller, zone_id, day, inspectors, shift)
 
 

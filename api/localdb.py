@@ -37,7 +37,7 @@ def url(settings: Settings) -> str:
     return f"postgresql://{SUPERUSER}@127.0.0.1:{settings.local_db_port}/{DATABASE}"
 
 
-def _bindir() -> Path:
+def bindir() -> Path:
     candidates = sorted(
         Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parent.parent.name)
     )
@@ -60,7 +60,7 @@ def _owner() -> str | None:
     return "postgres"
 
 
-def _run(args: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+def run_as_owner(args: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
     owner = _owner()
     command = ["runuser", "-u", owner, "--", *args] if owner else args
     result = subprocess.run(command, capture_output=True, text=True)
@@ -96,7 +96,10 @@ def status(settings: Settings) -> bool:
     data, _, _ = _paths(settings)
     if not (data / "PG_VERSION").exists():
         return False
-    return _run([str(_bindir() / "pg_ctl"), "-D", str(data), "status"], check=False).returncode == 0
+    return (
+        run_as_owner([str(bindir() / "pg_ctl"), "-D", str(data), "status"], check=False).returncode
+        == 0
+    )
 
 
 def _initialise(settings: Settings) -> None:
@@ -106,9 +109,9 @@ def _initialise(settings: Settings) -> None:
         if owner := _owner():
             shutil.chown(folder, owner)
     if not (data / "PG_VERSION").exists():
-        _run(
+        run_as_owner(
             [
-                str(_bindir() / "initdb"),
+                str(bindir() / "initdb"),
                 "-D",
                 str(data),
                 "-U",
@@ -121,15 +124,20 @@ def _initialise(settings: Settings) -> None:
         )
 
 
+def server_options() -> str:
+    """The server's settings as pg_ctl -o takes them (a replica needs the same)."""
+    return " ".join(f"-c {k}={v}" for k, v in SERVER_OPTIONS.items())
+
+
 def start(settings: Settings) -> str:
     """Start the cluster if it is not running and make sure the database exists; return its URL."""
     if not status(settings):
         _initialise(settings)
         data, run, log = _paths(settings)
-        options = " ".join(f"-c {k}={v}" for k, v in SERVER_OPTIONS.items())
-        _run(
+        options = server_options()
+        run_as_owner(
             [
-                str(_bindir() / "pg_ctl"),
+                str(bindir() / "pg_ctl"),
                 "-D",
                 str(data),
                 "-l",
@@ -148,7 +156,7 @@ def start(settings: Settings) -> str:
 
 def _ensure_database(settings: Settings) -> None:
     psql = [
-        str(_bindir() / "psql"),
+        str(bindir() / "psql"),
         "-h",
         "127.0.0.1",
         "-p",
@@ -160,12 +168,12 @@ def _ensure_database(settings: Settings) -> None:
         "-tAc",
     ]
     query = f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"  # noqa: S608 (a constant)
-    exists = _run([*psql, query]).stdout
+    exists = run_as_owner([*psql, query]).stdout
     if exists.strip() != "1":
-        _run([*psql, f"CREATE DATABASE {DATABASE}"])
+        run_as_owner([*psql, f"CREATE DATABASE {DATABASE}"])
 
 
 def stop(settings: Settings) -> None:
     if status(settings):
         data, _, _ = _paths(settings)
-        _run([str(_bindir() / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"])
+        run_as_owner([str(bindir() / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"])

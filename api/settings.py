@@ -17,6 +17,7 @@ DEVELOPMENT_SECRET = "fugong-development-secret-not-for-production"
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None  # None: fugong runs its own PostGIS under .pgdata/
+    database_read_url: str | None  # streaming replicas for reads; None: the primary
     host: str
     port: int
     local_db_port: int
@@ -86,6 +87,7 @@ def _percent(name: str, default: float) -> float:
 def get_settings() -> Settings:
     return Settings(
         database_url=os.environ.get("DATABASE_URL") or None,
+        database_read_url=os.environ.get("DATABASE_READ_URL") or None,
         host=os.environ.get("HOST", "127.0.0.1"),
         port=_int("PORT", 8000),
         local_db_port=_int("FUGONG_LOCAL_DB_PORT", 54329),

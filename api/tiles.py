@@ -36,7 +36,7 @@ async def vector_tile(request: Request) -> Response:
 
 
 def _tile(request: Request, *args: object) -> bytes:
-    with request.app.state.sessions() as session:
+    with (request.app.state.read_sessions or request.app.state.sessions)() as session:
         return tiles.tile(session, request.state.caller, *args)  # type: ignore[arg-type]
 
 

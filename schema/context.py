@@ -26,7 +26,7 @@ def _no_live_changes() -> AbstractAsyncContextManager[asyncio.Queue[dict[str, An
 
 @dataclass
 class Context:
-    sessions: sessionmaker[Session]
+    sessions: sessionmaker[Session]  # the primary: writes, and reads after a write
     max_page_size: int
     max_features: int
     issue_token: Callable[[int], str]
@@ -38,22 +38,27 @@ class Context:
     )
     connection_params: dict[str, Any] | None = None  # graphql-transport-ws connection_init
     caller: Caller = ANONYMOUS
+    # Streaming replicas (DATABASE_READ_URL) for reads; None: the primary reads too.
+    read_sessions: sessionmaker[Session] | None = None
     personal_reads: list[tuple[str, str]] = field(default_factory=list)  # (node id, field)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _wrote: bool = False
     _loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)
 
-    async def run(self, work: Callable[..., T], *args: Any) -> T:
-        """`work(session, *args)` in a worker thread, so sync SQL never blocks the event loop."""
+    async def run(self, work: Callable[..., T], *args: Any, primary: bool = False) -> T:
+        """`work(session, *args)` in a worker thread, so sync SQL never blocks the event loop;
+        on a replica when there is one, unless `primary` or this request has written (a
+        replica may lag behind what the caller has just changed)."""
+        replica = self.read_sessions is not None and not (primary or self._wrote)
+        sessions = self.read_sessions if replica else self.sessions
         async with self._lock:  # one statement at a time per request, as a session requires
-            return await anyio.to_thread.run_sync(self._in_session, work, args)
+            return await anyio.to_thread.run_sync(_in_session, sessions, work, args)
 
     async def write(self, work: Callable[..., T], *args: Any) -> T:
-        """Like `run`, in one transaction: committed when `work` returns, rolled back if not."""
-        return await self.run(_transaction, work, *args)
-
-    def _in_session(self, work: Callable[..., T], args: tuple[Any, ...]) -> T:
-        with self.sessions() as session:
-            return work(session, *args)
+        """`work` on the primary in one transaction: committed when it returns, else rolled
+        back; the rest of the request then reads the primary too."""
+        self._wrote = True
+        return await self.run(_transaction, work, *args, primary=True)
 
     def loader(
         self,
@@ -70,6 +75,13 @@ class Context:
 
             self._loaders[key] = DataLoader(load_fn=load)
         return self._loaders[key]
+
+
+def _in_session(
+    sessions: sessionmaker[Session], work: Callable[..., T], args: tuple[Any, ...]
+) -> T:
+    with sessions() as session:
+        return work(session, *args)
 
 
 def _transaction(session: Session, work: Callable[..., T], *args: Any) -> T:

@@ -40,6 +40,9 @@ class Subscription:
                 payload = await heard.get()
                 if area_code is not None and area_code not in payload["areas"]:
                     continue
-                event = await context.run(_visible_event, context.caller, payload["id"])
+                # The primary: a notification can arrive before a replica has the change.
+                event = await context.run(
+                    _visible_event, context.caller, payload["id"], primary=True
+                )
                 if event is not None:
                     yield FlagChange(event=event)
