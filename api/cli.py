@@ -1,4 +1,4 @@
-"""The `fugong` command: serve, migrate, seed, and the local database."""
+"""The `fugong` command: serve, migrate, seed, import roads, and the local database."""
 
 from __future__ import annotations
 
@@ -79,6 +79,22 @@ def user(args: argparse.Namespace) -> None:
                 print(f"{row['username']:<20} {row['role'].value:<17} {where:<12} {state}")
 
 
+def import_roads(args: argparse.Namespace) -> None:
+    from geo import roads
+
+    engine = make_engine(database_url(get_settings()))
+    with engine.begin() as connection:
+        counts = roads.import_osm(connection, args.file)
+    print(", ".join(f"{count} {what}" for what, count in counts.items()))
+
+
+def osm_file(value: str) -> str:
+    # Checked before connecting: a typo should not wait for (or start) a database.
+    if not os.path.isfile(value):
+        raise argparse.ArgumentTypeError(f"no such file: {value}")
+    return value
+
+
 def db(args: argparse.Namespace) -> None:
     settings = get_settings()
     if args.action == "url":
@@ -132,6 +148,12 @@ def parser() -> argparse.ArgumentParser:
     off = actions.add_parser("disable", help="disable an account; its tokens stop working")
     off.add_argument("username")
     people.set_defaults(handler=user)
+
+    osm = commands.add_parser(
+        "import-roads", help="replace the road network with an OpenStreetMap XML extract"
+    )
+    osm.add_argument("file", metavar="FILE.osm", type=osm_file)
+    osm.set_defaults(handler=import_roads)
 
     local = commands.add_parser("db", help="the local PostGIS cluster under .pgdata/")
     local.add_argument("action", choices=["start", "stop", "status", "url"])

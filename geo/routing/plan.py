@@ -4,7 +4,7 @@ arrivals, lengths, durations and a line to draw; the rest listed as unvisited.""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from shapely.geometry import LineString
@@ -14,6 +14,7 @@ from geo.due import DEFAULT_RULES, TIMEZONE, DueRules, DueTarget, due_targets, s
 from geo.routing import ortools_solver, vroom_solver
 from geo.routing.matrix import LonLat, Matrix, MatrixProvider, StraightLine
 from geo.routing.problem import Problem, Solution, repair
+from geo.routing.roads import RoadNetwork, roads_cover
 
 Solver = Callable[[Problem, float], Solution]
 SOLVERS: dict[str, Solver] = {"ortools": ortools_solver.solve, "vroom": vroom_solver.solve}
@@ -26,7 +27,7 @@ class PlanSettings:
     shift_start: time = time(8, 30)  # Asia/Shanghai
     time_limit_s: float = TIME_LIMIT_S
     solver: str = DEFAULT_SOLVER
-    matrix: MatrixProvider = field(default_factory=StraightLine)
+    matrix: MatrixProvider | None = None  # None: the roads if loaded for the zone, else straight
     rules: DueRules = DEFAULT_RULES
 
 
@@ -69,6 +70,9 @@ def inspection_plan(
     """The day's routes of a zone's inspectors, from its base, for everyone due that day."""
     base = zone_base(connection, zone_id)
     due = due_targets(connection, zone_id, day, settings.rules)
+    if settings.matrix is None:
+        road = roads_cover(connection, zone_id)
+        settings = replace(settings, matrix=RoadNetwork(connection) if road else StraightLine())
     return plan_routes(zone_id, day, base, due, inspectors, shift_minutes, settings)
 
 
@@ -84,7 +88,8 @@ def plan_routes(
     """Solve and assemble; pure apart from the solver's clock."""
     if inspectors < 1 or shift_minutes < 1:
         raise ValueError("a plan needs at least one inspector and a shift of a minute or more")
-    matrix = settings.matrix.matrix([base, *((t.lon, t.lat) for t in due)])
+    provider = settings.matrix or StraightLine()
+    matrix = provider.matrix([base, *((t.lon, t.lat) for t in due)])
     problem = Problem(
         duration_s=matrix.duration_s,
         service_s=[0, *(t.service_minutes * 60 for t in due)],
@@ -94,9 +99,11 @@ def plan_routes(
     )
     solution = repair(problem, SOLVERS[settings.solver](problem, settings.time_limit_s))
     start = datetime.combine(day, settings.shift_start, TIMEZONE)
-    routes = [_route(route, due, base, matrix, problem, start) for route in solution.routes]
+    routes = [
+        _route(route, due, base, matrix, problem, start, provider) for route in solution.routes
+    ]
     unvisited = sorted((due[i - 1] for i in solution.dropped), key=sort_key, reverse=True)
-    return InspectionPlan(zone_id, day, base, settings.matrix.distance_model, routes, unvisited)
+    return InspectionPlan(zone_id, day, base, provider.distance_model, routes, unvisited)
 
 
 def _route(
@@ -106,6 +113,7 @@ def _route(
     matrix: Matrix,
     problem: Problem,
     start: datetime,
+    provider: MatrixProvider,
 ) -> Route:
     stops, clock_s, here = [], 0, 0
     for sequence, index in enumerate(indices, start=1):
@@ -116,5 +124,6 @@ def _route(
     clock_s += int(matrix.duration_s[here, 0])
     distance_m, _ = matrix.legs([0, *indices, 0])
     # A route with no stops is a line that stays at the base: still a valid LineString.
-    line = LineString([base, *((s.target.lon, s.target.lat) for s in stops), base])
+    points = [base, *((s.target.lon, s.target.lat) for s in stops), base]
+    line = provider.path(points) if isinstance(provider, RoadNetwork) else LineString(points)
     return Route(stops, distance_m, (clock_s / 60) if stops else 0.0, line)
