@@ -7,7 +7,7 @@ PYTHON := $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 FUGONG := $(VENV)/bin/fugong
 
-.PHONY: run test deps system lint clean-db
+.PHONY: run test deps system lint clean-db bench
 
 run: deps
 	$(FUGONG) migrate
@@ -35,6 +35,12 @@ $(VENV)/.installed: pyproject.toml
 
 lint: deps
 	$(VENV)/bin/ruff check api schema geo migrations tests bench
+
+# Throughput against raw SQL and PostGraphile (needs wrk and Node 20; see BENCHMARKS.md).
+bench: deps
+	@dpkg -s wrk >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+	$(FUGONG) db start
+	$(VENV)/bin/python -m bench.harness $(BENCH_ARGS)
 
 clean-db:
 	-$(FUGONG) db stop

@@ -1,0 +1,70 @@
+"""The benchmark's databases, one per size on the local cluster: created, migrated and seeded
+once, then reused while they still hold the size asked for."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg2
+from sqlalchemy import text
+
+import migrations
+from geo.db import make_engine
+from geo.seed import demo, reset, seed
+
+DEFAULT_SERVER = "postgresql://fugong@127.0.0.1:54329"
+
+
+def url(server: str, size: int) -> str:
+    return f"{server.rstrip('/')}/fugong_bench_{size}"
+
+
+def ensure(server: str, size: int) -> str:
+    """The URL of a database seeded with `size` enterprises, seeding it only if needed."""
+    database_url = url(server, size)
+    created = _create_if_missing(server, f"fugong_bench_{size}")
+    # The demo adds its named enterprises to the generated ones: compare with what it writes.
+    if not created and _enterprise_count(database_url) == demo.row_counts(size)["enterprise"]:
+        print(f"  reusing fugong_bench_{size}")
+        return database_url
+    engine = make_engine(database_url, pool_size=1)
+    started = time.monotonic()
+    try:
+        with engine.begin() as connection:
+            migrations.upgrade(connection)
+        with engine.begin() as connection:
+            # A half-seeded database (an earlier run killed mid-way) is emptied first.
+            if connection.execute(text("SELECT EXISTS (SELECT FROM area)")).scalar_one():
+                reset(connection)
+            seed(connection, enterprises=size)
+    finally:
+        engine.dispose()
+    print(f"  seeded fugong_bench_{size} in {time.monotonic() - started:.0f} s")
+    return database_url
+
+
+def _create_if_missing(server: str, name: str) -> bool:
+    connection = psycopg2.connect(f"{server.rstrip('/')}/postgres", connect_timeout=10)
+    connection.autocommit = True  # CREATE DATABASE refuses to run inside a transaction
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if cursor.fetchone():
+                return False
+            cursor.execute(f'CREATE DATABASE "{name}"')
+            return True
+    finally:
+        connection.close()
+
+
+def _enterprise_count(database_url: str) -> int | None:
+    connection = psycopg2.connect(database_url, connect_timeout=10)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass('enterprise') IS NOT NULL")
+            if not cursor.fetchone()[0]:
+                return None
+            cursor.execute("SELECT count(*) FROM enterprise")
+            return int(cursor.fetchone()[0])
+    finally:
+        connection.close()

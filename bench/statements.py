@@ -1,0 +1,135 @@
+"""The raw-SQL baseline's statements, compiled once from geo's own query builders so that the
+baseline runs the same WHERE clauses and JSON shapes as fugong, minus GraphQL and the ORM."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import JSON, String, func, literal, select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql import ClauseElement
+
+from geo import flag_counts, layers, queries, tiles
+from geo.filters import Near, SpatialFilter
+from geo.models import Role
+from geo.scope import Caller
+
+# The baseline is unauthenticated, but answers what the district officer sees (no scope clause).
+DISTRICT = Caller(account_id=0, username="district", role=Role.DISTRICT_OFFICER)
+DIALECT = postgresql.psycopg2.dialect()  # type: ignore[attr-defined]
+
+Statement = tuple[str, dict[str, Any]]
+
+
+class _Captured(Exception):
+    def __init__(self, statement: ClauseElement) -> None:
+        self.statement = statement
+
+
+class _Recorder:
+    """Stands in for a Session: the first statement a geo function runs is caught, not run."""
+
+    def execute(self, statement: ClauseElement, *args: Any, **kwargs: Any) -> Any:
+        raise _Captured(statement)
+
+
+def compiled(statement: ClauseElement) -> Statement:
+    done = statement.compile(dialect=DIALECT)
+    return str(done), {name: _plain(value) for name, value in done.params.items()}
+
+
+def _plain(value: Any) -> Any:
+    # psycopg2 adapts neither Python enums nor memoryview the way SQLAlchemy's types would.
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, memoryview):
+        return bytes(value)
+    return value
+
+
+def captured(function: Any, *args: Any) -> Statement:
+    try:
+        function(_Recorder(), *args)
+    except _Captured as caught:
+        return compiled(caught.statement)
+    raise RuntimeError(f"{function.__name__} ran no statement")
+
+
+def as_graphql(field: str, statement: Statement) -> Statement:
+    """Wrap a statement answering one JSON value as {"data": {field: value}}, built in SQL."""
+    sql, params = statement
+    return (
+        f"SELECT json_build_object('data', json_build_object('{field}', ({sql})::json))::text",
+        params,
+    )
+
+
+def features(bbox: list[float], limit: int) -> Statement:
+    spatial = SpatialFilter(bbox=bbox)
+    sql, params = captured(
+        queries.feature_collection, DISTRICT, layers.ENTERPRISES, spatial, queries.Crs.WGS84, limit
+    )
+    return as_graphql("features", (sql, params))
+
+
+def enterprises(spatial: SpatialFilter, first: int, near: bool = False) -> Statement:
+    """The typed page as JSON rows: what `enterprises { edges { node {…} } }` selects."""
+    table, area = layers.ENTERPRISES.table, layers.AREAS.table
+    clauses, distance = queries.filtered(_Recorder(), DISTRICT, layers.ENTERPRISES, spatial, None)  # type: ignore[arg-type]
+    fields: list[Any] = [
+        "id",
+        literal("Enterprise:") + table.c.id.cast(String),
+        "name",
+        table.c.name,
+        "category",
+        table.c.category,
+        "staffTotal",
+        table.c.staff_total,
+        "flag",
+        func.json_build_object("color", table.c.flag_color, "reason", table.c.flag_reason),
+        "area",
+        func.json_build_object("name", area.c.name),
+        "geometry",
+        func.ST_AsGeoJSON(table.c.geom).cast(JSON),
+    ]
+    if near and distance is not None:
+        fields += ["distanceMeters", distance]
+    node = func.json_build_object(*[literal(f) if isinstance(f, str) else f for f in fields])
+    order = [distance, table.c.id] if distance is not None else [table.c.id]
+    rows = (
+        select(func.json_build_object("node", node).label("edge"))
+        .select_from(table.outerjoin(area, area.c.id == table.c.area_id))
+        .where(*clauses)
+        .order_by(*order)
+        .limit(first)
+        .subquery()
+    )
+    page = select(
+        func.json_build_object(
+            "edges", func.coalesce(func.json_agg(rows.c.edge), literal("[]").cast(JSON))
+        )
+    )
+    return as_graphql("enterprises", compiled(page))
+
+
+def counts(day: date | None) -> Statement:
+    sql, params = captured(flag_counts.flag_counts, None, day)
+    # S608: the SQL wrapped is geo's own, compiled; no user input reaches it.
+    # The rows as fugong answers them: area { code name }, counts { green yellow red total }.
+    wrapped = (
+        "SELECT coalesce(json_agg(json_build_object('area', json_build_object('code', c.code, "  # noqa: S608
+        "'name', c.name), 'counts', json_build_object('green', c.green, 'yellow', c.yellow, "
+        f"'red', c.red, 'total', c.total))), '[]') FROM ({sql}) AS c"
+    )
+    return as_graphql("flagCounts", (wrapped, params))
+
+
+def tile(z: int, x: int, y: int) -> Statement:
+    return captured(tiles.tile, DISTRICT, layers.ENTERPRISES, z, x, y)
+
+
+def near(point: tuple[float, float], radius_m: float, first: int) -> Statement:
+    spatial = SpatialFilter(near=Near({"type": "Point", "coordinates": list(point)}, radius_m))
+    return enterprises(spatial, first, near=True)
