@@ -11,15 +11,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, text
 
 from geo.errors import NotFound
+from geo.flag_rules import TargetKind
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
-
-
-class TargetKind(enum.Enum):
-    # Values are the GraphQL type names, so `f"{kind.value}:{id}"` is the target's global id.
-    ENTERPRISE = "Enterprise"
-    CONSTRUCTION_SITE = "ConstructionSite"
-    RENTAL_PROPERTY = "RentalProperty"
 
 
 class Priority(enum.IntEnum):

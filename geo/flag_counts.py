@@ -28,13 +28,13 @@ from sqlalchemy import (
 )
 
 from geo.errors import BadInput, NotFound
-from geo.flag_rules import FlagEvent, Target, TargetKind
+from geo.flag_rules import FLAGGED, FlagEvent, Target, TargetKind
 from geo.flags import HISTORY, SHAPES, Executor
 from geo.models import Area, FlagColor, FlagSource
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 AREA = Area.__table__
-ALL_KINDS = tuple(TargetKind)
+ALL_KINDS = FLAGGED
 
 
 class FlagCounts(NamedTuple):
@@ -185,7 +185,7 @@ def area_flag_counts(
 def flag_history(session: Executor, targets: Sequence[Target]) -> dict[Target, list[FlagEvent]]:
     """Each target's changes, oldest first, in one statement (for a DataLoader)."""
     wanted: list[ColumnElement[bool]] = [false()]
-    for kind in TargetKind:
+    for kind in FLAGGED:
         ids = [t.id for t in targets if t.kind is kind]
         if ids:
             wanted.append(HISTORY.c[SHAPES[kind].history_fk].in_(ids))

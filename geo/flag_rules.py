@@ -163,9 +163,15 @@ def same_facts(before: Facts, after: Facts) -> bool:
 
 
 class TargetKind(enum.Enum):
-    # The values are the GraphQL type names, which prefix the ids ("Enterprise:42").
+    """What an inspector visits. The values are the GraphQL type names, which prefix the ids
+    ("Enterprise:42")."""
+
     ENTERPRISE = "Enterprise"
     CONSTRUCTION_SITE = "ConstructionSite"
+    RENTAL_PROPERTY = "RentalProperty"
+
+
+FLAGGED = (TargetKind.ENTERPRISE, TargetKind.CONSTRUCTION_SITE)  # what flies a flag
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from geo import flag_counts, flags, layers, scope, signboards
 from geo.errors import BadInput
-from geo.flag_rules import ResumptionReport, Target, TargetKind
+from geo.flag_rules import FLAGGED, ResumptionReport, Target, TargetKind
 from geo.scope import Caller
 from schema.types import (
     Area,
@@ -55,7 +55,7 @@ class ResumptionInput:
 def flag_target(target_id: str) -> Target:
     """An enterprise or construction site by its id, or BadInput that says what was wrong."""
     type_name, _, number = target_id.partition(":")
-    kinds = {kind.value: kind for kind in TargetKind}
+    kinds = {kind.value: kind for kind in FLAGGED}
     if type_name not in kinds or not (number.isascii() and number.isdigit()):
         raise BadInput(f"{target_id!r} is not the id of an enterprise or construction site")
     return Target(kinds[type_name], int(number))

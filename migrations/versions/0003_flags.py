@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from geo.flags import TargetKind, reassess
+from geo.flag_rules import FLAGGED
+from geo.flags import reassess
 from migrations import sql_file
 
 revision = "0003"
@@ -86,7 +87,7 @@ def upgrade() -> None:
     )
 
     connection = op.get_bind()
-    for kind in TargetKind:
+    for kind in FLAGGED:
         reassess(connection, kind)
     op.execute(
         "INSERT INTO signboard (enterprise_id, days)"

@@ -6,8 +6,9 @@ import pytest
 import shapely
 from sqlalchemy import text
 
-from geo.due import Candidate, Priority, TargetKind, classify, due_targets
+from geo.due import Candidate, Priority, classify, due_targets
 from geo.errors import NotFound
+from geo.flag_rules import TargetKind
 
 DAY = date(2020, 2, 28)
 

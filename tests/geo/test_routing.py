@@ -14,7 +14,8 @@ import pytest
 from pyproj import Geod
 from sqlalchemy import text
 
-from geo.due import TIMEZONE, DueTarget, Priority, TargetKind, due_targets
+from geo.due import TIMEZONE, DueTarget, Priority, due_targets
+from geo.flag_rules import TargetKind
 from geo.routing import PlanSettings, StraightLine, inspection_plan, plan_routes, to_geojson, to_gpx
 from geo.routing.matrix import haversine_m
 from geo.routing.navigation import links, to_bd09, to_gcj02
