@@ -6,6 +6,8 @@ from enum import Enum
 from sqlalchemy import func
 from sqlalchemy.sql import ColumnElement
 
+from geo.srid import GEOJSON_DECIMALS
+
 
 class Crs(Enum):
     WGS84 = "WGS84"
@@ -31,4 +33,4 @@ def from_wgs84(geom_expr: ColumnElement, crs: Crs) -> ColumnElement:
 
 def geojson_decimals(crs: Crs) -> int:
     """Decimals worth printing: 7 for degrees (about 1 cm), 2 for Web Mercator's metres."""
-    return 2 if crs is Crs.WEB_MERCATOR else 7
+    return 2 if crs is Crs.WEB_MERCATOR else GEOJSON_DECIMALS

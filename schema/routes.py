@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 import shapely
 import strawberry
@@ -11,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from geo import geometry, inspections, layers, queries, scope
 from geo.crs import Crs as GeoCrs
-from geo.due import DueTarget
 from geo.errors import BadInput
 from geo.flag_counts import today
 from geo.routing import InspectionPlan as Plan
@@ -29,6 +27,7 @@ from schema.types import (
     InspectionTarget,
     PatrolZone,
     row_of,
+    target_node,
 )
 
 MAX_INSPECTORS = 20
@@ -61,12 +60,6 @@ def plan_for(
     return inspection_plan(session.connection(), zone_id, day or today(), inspectors, shift_minutes)
 
 
-async def _target(info: Ctx, due: DueTarget) -> Any:
-    node_type = TARGET_TYPES[due.kind.value]
-    row = await row_of(info, node_type.layer, due.id)
-    return node_type(row=row)
-
-
 @strawberry.type
 class NavigationLink:
     app: str = strawberry.field(description="AMAP or BAIDU")
@@ -86,7 +79,8 @@ class RouteStop:
 
     @strawberry.field
     async def target(self, info: Ctx) -> InspectionTarget:
-        return await _target(info, self.stop.target)  # type: ignore[no-any-return]
+        due = self.stop.target
+        return await target_node(info, due.kind, due.id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Why it is on today's list")
     def reason(self) -> str:
@@ -118,8 +112,12 @@ class Route:
 
     @strawberry.field(metadata={LIST_SIZE: MAX_STOPS})
     def stops(self) -> list[RouteStop]:
-        points = [tuple(p) for p in self.route.geometry.coords]
-        return [RouteStop(stop=s, previous=points[i]) for i, s in enumerate(self.route.stops)]
+        # Each leg starts at the stop before, the first at the base (where the line starts).
+        base = tuple(self.route.geometry.coords[0])
+        froms = [base, *((stop.target.lon, stop.target.lat) for stop in self.route.stops)]
+        return [
+            RouteStop(stop=s, previous=f) for s, f in zip(self.route.stops, froms, strict=False)
+        ]
 
     @strawberry.field
     def distance_meters(self) -> float:
@@ -178,7 +176,7 @@ class InspectionPlan:
 
     @strawberry.field(description="Due today but not fitting in the shift, lowest priority first")
     async def unvisited(self, info: Ctx) -> list[InspectionTarget]:
-        return [await _target(info, due) for due in self.plan.unvisited]
+        return [await target_node(info, due.kind, due.id) for due in self.plan.unvisited]
 
 
 @strawberry.input
