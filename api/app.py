@@ -9,6 +9,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from cross_web import HTTPException  # what strawberry's views turn into an HTTP error
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
@@ -57,6 +58,12 @@ class FugongGraphQL(GraphQL[Context, None]):
         if not isinstance(value, dict | list):
             raise HTTPException(400, "a GraphQL request is a JSON object")
         return value
+
+    def encode_json(self, data: object) -> str:
+        # orjson: several times faster, and it writes what the database built (orjson.Fragment:
+        # FeatureCollections, compiled pages) without parsing it. Text, since WebSocket
+        # clients expect text frames.
+        return orjson.dumps(data).decode()
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         return Context(

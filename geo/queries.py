@@ -14,6 +14,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
     JSON,
     ColumnElement,
+    Float,
     Integer,
     RowMapping,
     Select,
@@ -26,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from geo import flags
+from geo import flags, selection
 from geo.crs import Crs, from_wgs84, geojson_decimals
 from geo.errors import BadInput, NotFound
 from geo.filters import SpatialFilter, compile_filter
@@ -38,9 +39,12 @@ from geo.srid import STORAGE_SRID
 
 @dataclass(frozen=True)
 class Page:
-    rows: Sequence[RowMapping]
-    cursors: list[str]
+    rows: Sequence[RowMapping]  # each with its "cursor", and its columns or its "edge" JSON
     has_next: bool
+
+    @property
+    def end_cursor(self) -> str | None:
+        return self.rows[-1]["cursor"] if self.rows else None
 
 
 def _columns(
@@ -85,19 +89,26 @@ def page(
     flag: Sequence[str] | None,
     first: int,
     after: str | None,
+    edge: selection.Fields | None = None,
 ) -> Page:
-    """One page in id order, or nearest first when the filter has `near` (keyset pagination)."""
+    """One page in id order, or nearest first when the filter has `near` (keyset pagination):
+    rows of columns, or with `edge`, each row's edge as JSON text built by PostgreSQL."""
     clauses, distance = filtered(session, caller, layer, spatial, flag)
     id_column = layer.table.c.id
     sort_key: ColumnElement[Any] = distance if distance is not None else id_column
-    query = select(*_columns(layer, distance), sort_key.label("sort_key")).where(*clauses)
+    cursor = cursor_of(sort_key, id_column)
+    if edge is None:
+        columns = _columns(layer, distance)
+    else:
+        row = selection.Row(layer, caller, distance, cursor)
+        columns = [selection.json_object(row, edge).cast(String).label("edge")]
+    query = select(*columns, cursor.label("cursor")).where(*clauses)
     if after is not None:
         key, last_id = decode_cursor(after)
         query = query.where(or_(sort_key > key, and_(sort_key == key, id_column > last_id)))
     query = query.order_by(*([] if distance is None else [distance]), id_column).limit(first + 1)
     rows = session.execute(query).mappings().all()
-    shown = rows[:first]
-    return Page(shown, [encode_cursor(r["sort_key"], r["id"]) for r in shown], len(rows) > first)
+    return Page(rows[:first], len(rows) > first)
 
 
 def count(
@@ -193,6 +204,12 @@ def simplified(geometry: ColumnElement[Any], tolerance_m: float) -> ColumnElemen
     return func.ST_Transform(func.ST_SimplifyPreserveTopology(metric, tolerance_m), 4326)
 
 
+@dataclass(frozen=True)
+class FeatureCollection:
+    json: str  # as PostGIS wrote it, passed on without parsing
+    features: int
+
+
 def feature_collection(
     session: Session,
     caller: Caller,
@@ -200,7 +217,7 @@ def feature_collection(
     spatial: SpatialFilter | None,
     crs: Crs,
     limit: int,
-) -> Any:
+) -> FeatureCollection:
     """A FeatureCollection built whole by PostGIS: lon/lat, feature ids, public properties."""
     clauses, distance = filtered(session, caller, layer, spatial, None)
     public = layer.public if distance is None else {**layer.public, "distanceMeters": distance}
@@ -223,15 +240,17 @@ def feature_collection(
         .limit(limit)
         .subquery()
     )
-    collection: Select[tuple[str]] = select(
+    collection: Select[tuple[str, int]] = select(
         func.json_build_object(
             "type",
             "FeatureCollection",
             "features",
             func.coalesce(func.json_agg(rows.c.feature), literal("[]").cast(JSON)),
-        ).cast(String)
+        ).cast(String),
+        func.count(),
     )
-    return orjson.loads(session.execute(collection).scalar_one())
+    text, features = session.execute(collection).one()
+    return FeatureCollection(text, features)
 
 
 def _pairs(properties: dict[str, ColumnElement[Any]]) -> list[Any]:
@@ -245,8 +264,11 @@ def converted(session: Session, shape: BaseGeometry, crs: Crs) -> Any:
     return orjson.loads(session.execute(select(geojson)).scalar_one())
 
 
-def encode_cursor(sort_key: Any, id_: int) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps([float(sort_key), id_])).decode()
+def cursor_of(sort_key: ColumnElement[Any], id_column: ColumnElement[int]) -> ColumnElement[str]:
+    """base64url of [sort key, id], built in SQL so compiled pages and row pages agree."""
+    pair = func.json_build_array(sort_key.cast(Float), id_column).cast(String)
+    base64 = func.encode(func.convert_to(pair, "UTF8"), "base64")
+    return func.translate(base64, "+/\n", "-_")
 
 
 def decode_cursor(cursor: str) -> tuple[float, int]:

@@ -7,6 +7,7 @@ from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 
 from schema.audit import AuditPersonalReads
+from schema.compiled import ExecutionContext
 from schema.errors import ErrorCodes
 from schema.limits import Limits, limit_extensions
 from schema.mutation import Mutation
@@ -26,6 +27,7 @@ def build_schema(limits: Limits) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(scalar_map=SCALARS),
+        execution_context_class=ExecutionContext,
         # ErrorCodes first: it sees the errors of every extension after it.
         extensions=[ErrorCodes, *limit_extensions(limits), AuditPersonalReads],
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from typing import Any, TypeVar
 
+import orjson
 import strawberry
 from sqlalchemy import RowMapping
 
@@ -13,6 +14,7 @@ from geo.crs import Crs as GeoCrs
 from geo.errors import BadInput
 from geo.filters import Near, SpatialFilter
 from geo.layers import Layer as GeoLayer
+from schema.compiled import edge_selection, edges_json
 from schema.flags import FlagQuery
 from schema.routes import RouteQuery
 from schema.scalars import GeoJSON
@@ -107,19 +109,20 @@ async def _connection(
         raise BadInput(f"first must be between 0 and {limit}")
     layer, spatial, colors = node_type.layer, _spatial(where), _flags(flag)
     caller = info.context.caller
-    page = await info.context.run(queries.page, caller, layer, spatial, colors, first, after)
+    edge = edge_selection(info, layer)  # None: resolved field by field
+    page = await info.context.run(queries.page, caller, layer, spatial, colors, first, after, edge)
 
     async def counter() -> int:
         return await info.context.run(queries.count, caller, layer, spatial, colors)
 
-    edges = [
-        Edge(cursor=cursor, node=node_type(row=row))
-        for row, cursor in zip(page.rows, page.cursors, strict=True)
-    ]
-    end = page.cursors[-1] if page.cursors else None
+    edges: Any = (
+        [Edge(cursor=row["cursor"], node=node_type(row=row)) for row in page.rows]
+        if edge is None
+        else edges_json(page.rows)
+    )
     return Connection(
         edges=edges,
-        page_info=PageInfo(has_next_page=page.has_next, end_cursor=end),
+        page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
         counter=counter,
     )
 
@@ -217,7 +220,7 @@ class Query(FlagQuery, RouteQuery):
             raise BadInput(f"limit must be between 0 and {most}")
         # Without a limit, a map gets every feature or an error, never a silent cut.
         chosen = most + 1 if limit is None else limit
-        collection: Any = await info.context.run(
+        collection = await info.context.run(
             queries.feature_collection,
             info.context.caller,
             layer.data,
@@ -225,6 +228,6 @@ class Query(FlagQuery, RouteQuery):
             crs or GeoCrs.WGS84,
             chosen,
         )
-        if len(collection["features"]) > most:
+        if collection.features > most:
             raise BadInput(f"more than {most} features match; narrow the filter or pass a limit")
-        return collection  # type: ignore[no-any-return]
+        return orjson.Fragment(collection.json)  # type: ignore[return-value]  # JSON as built

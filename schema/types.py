@@ -11,7 +11,7 @@ import strawberry
 from sqlalchemy import RowMapping
 from strawberry.types import Info
 
-from geo import flag_counts, layers, queries
+from geo import flag_counts, layers, queries, selection
 from geo.crs import Crs as GeoCrs
 from geo.errors import Forbidden
 from geo.flag_rules import FlagEvent, FlagState, Target, TargetKind
@@ -22,6 +22,7 @@ from geo.models import AreaLevel as GeoAreaLevel
 from geo.models import FlagSource as GeoFlagSource
 from geo.models import ResumptionStatus as GeoResumptionStatus
 from geo.privacy import Disclosure, Personal, disclosure, shown
+from schema.compiled import SQL
 from schema.context import Context
 from schema.scalars import GeoJSON
 
@@ -62,18 +63,21 @@ class Node:
     row: strawberry.Private[RowMapping]
     layer: ClassVar[Layer]
 
-    @strawberry.field
+    @strawberry.field(metadata={SQL: selection.NodeId()})
     def id(self) -> strawberry.ID:
         return global_id(self.layer.type_name, self.row["id"])
 
 
 @strawberry.interface
 class Feature(Node):
-    @strawberry.field(description="A GeoJSON geometry object")
+    @strawberry.field(description="A GeoJSON geometry object", metadata={SQL: selection.Geometry()})
     async def geometry(self, info: Ctx, crs: Crs | None = GeoCrs.WGS84) -> GeoJSON:
         return await geometry_of(info, self.layer, self.layer.geometry_column, self.row["id"], crs)
 
-    @strawberry.field(description="The smallest administrative area that contains it")
+    @strawberry.field(
+        description="The smallest administrative area that contains it",
+        metadata={SQL: selection.Related(layers.AREAS, "area_id")},
+    )
     async def area(self, info: Ctx) -> Area | None:
         area_id = self.row["area_id"]
         row = None if area_id is None else await row_of(info, layers.AREAS, area_id)
@@ -105,7 +109,9 @@ def column(
         value = root.row[name]
         return value if convert is None or value is None else convert(value)
 
-    return strawberry.field(resolver=resolve, description=description)
+    return strawberry.field(
+        resolver=resolve, description=description, metadata={SQL: selection.Column(name)}
+    )
 
 
 def personal(name: str, kind: Personal, description: str) -> Any:
@@ -122,13 +128,18 @@ def personal(name: str, kind: Personal, description: str) -> Any:
     return strawberry.field(resolver=resolve, description=description)
 
 
+# FlagStatus's fields and the columns of a flagged row they read.
+FLAG_COLUMNS = {
+    "color": "flag_color",
+    "reason": "flag_reason",
+    "since": "flag_since",
+    "overridden": "flag_overridden",
+}
+
+
 def _flag(root: Node) -> FlagStatus:
-    return FlagStatus(
-        color=FlagColor(root.row["flag_color"]),
-        reason=root.row["flag_reason"],
-        since=root.row["flag_since"],
-        overridden=root.row["flag_overridden"],
-    )
+    values = {field: root.row[column] for field, column in FLAG_COLUMNS.items()}
+    return FlagStatus(**{**values, "color": FlagColor(values["color"])})
 
 
 def flag_status(state: FlagState) -> FlagStatus:
@@ -152,11 +163,20 @@ def _distance(root: Node) -> float | None:
 
 
 def distance_field() -> Any:
-    return strawberry.field(resolver=_distance, description="Set when the query used `near`")
+    return strawberry.field(
+        resolver=_distance,
+        description="Set when the query used `near`",
+        metadata={SQL: selection.Distance()},
+    )
 
 
 def flag_field() -> Any:
-    return strawberry.field(resolver=_flag, description="Green, yellow or red, and why")
+    columns = tuple((field, selection.Column(column)) for field, column in FLAG_COLUMNS.items())
+    return strawberry.field(
+        resolver=_flag,
+        description="Green, yellow or red, and why",
+        metadata={SQL: selection.Nested(columns)},
+    )
 
 
 PERSONAL_PHONE = "Personal data: in full for the town officer, masked (138****1234) otherwise"
@@ -249,7 +269,10 @@ class ConstructionSite(Feature):
     flag_history: list[FlagChange] = flag_history_field()
     distance_meters: float | None = distance_field()
 
-    @strawberry.field(description="The footprint's gate, where inspectors arrive")
+    @strawberry.field(
+        description="The footprint's gate, where inspectors arrive",
+        metadata={SQL: selection.Geometry("entrance")},
+    )
     async def entrance(self, info: Ctx, crs: Crs | None = GeoCrs.WGS84) -> GeoJSON:
         return await geometry_of(info, self.layer, "entrance", self.row["id"], crs)
 
@@ -260,7 +283,10 @@ class PatrolZone(Feature):
     name: str = column("name")
     team: str = column("team_name", "The task force that owns the zone")
 
-    @strawberry.field(description="Point where its routes start and end")
+    @strawberry.field(
+        description="Point where its routes start and end",
+        metadata={SQL: selection.Geometry("base")},
+    )
     async def base(self, info: Ctx, crs: Crs | None = GeoCrs.WGS84) -> GeoJSON:
         return await geometry_of(info, self.layer, "base", self.row["id"], crs)
 

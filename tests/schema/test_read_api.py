@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 import shapely
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, text
 
 from tests.conftest import GraphQLClient
 
@@ -152,18 +149,6 @@ def test_first_zero_gives_only_the_count(gql):
         "{ enterprises(first: 0) { totalCount edges { cursor } pageInfo { hasNextPage } } }"
     )
     assert data["enterprises"]["edges"] == [] and data["enterprises"]["totalCount"] > 0
-
-
-@pytest.fixture
-def statements(db: Connection) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
-        seen.append(statement)
-
-    event.listen(db, "before_cursor_execute", record)
-    yield seen
-    event.remove(db, "before_cursor_execute", record)
 
 
 def test_a_page_costs_the_same_statements_whatever_its_size(gql: GraphQLClient, statements):

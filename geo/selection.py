@@ -1,0 +1,130 @@
+"""A selection of fields as JSON built by PostgreSQL: what a client asked of each row, compiled
+into json_build_object, so a page of rows never becomes Python objects on its way out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Date,
+    DateTime,
+    String,
+    Table,
+    Time,
+    func,
+    literal,
+    select,
+)
+
+from geo.crs import Crs, from_wgs84, geojson_decimals
+from geo.layers import Layer
+from geo.scope import Caller, visible
+
+MAX_KEYS = 50  # json_build_object takes at most 100 arguments: 50 keys and their values
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+
+
+@dataclass(frozen=True)
+class Constant:
+    value: str  # such as a __typename
+
+
+@dataclass(frozen=True)
+class NodeId:
+    """The global id, Enterprise:42."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """The row's keyset cursor (see queries.cursor_of)."""
+
+
+@dataclass(frozen=True)
+class Distance:
+    """Metres from the `near` point; null without one."""
+
+
+@dataclass(frozen=True)
+class Geometry:
+    column: str | None = None  # None: the one the layer is drawn as
+    crs: Crs = Crs.WGS84
+
+
+@dataclass(frozen=True)
+class Nested:
+    """An object made of the same row's columns, such as an enterprise's flag."""
+
+    fields: Fields
+
+
+@dataclass(frozen=True)
+class Related:
+    """The row of `layer` that this row's `key` column points to, or null."""
+
+    layer: Layer
+    key: str
+    fields: Fields = ()
+
+
+Part = Column | Constant | NodeId | Cursor | Distance | Geometry | Nested | Related
+Fields = tuple[tuple[str, Part], ...]  # response keys and their parts, in the order asked
+
+
+def plain(table: Table, name: str) -> bool:
+    """Whether PostgreSQL's JSON of the column is what GraphQL answers: not for timestamps,
+    which GraphQL writes in ISO 8601 with the caller's offset."""
+    return name in table.c and not isinstance(table.c[name].type, DateTime | Date | Time)
+
+
+@dataclass(frozen=True)
+class Row:
+    """What the parts of one row are read from."""
+
+    layer: Layer
+    caller: Caller
+    distance: ColumnElement[float] | None = None
+    cursor: ColumnElement[str] | None = None
+
+
+def json_object(row: Row, fields: Fields) -> ColumnElement[Any]:
+    if len(fields) > MAX_KEYS:
+        raise ValueError(f"a compiled object holds at most {MAX_KEYS} keys")
+    pairs = [part for key, value in fields for part in (literal(key), _value(row, value))]
+    return func.json_build_object(*pairs)
+
+
+def _value(row: Row, part: Part) -> ColumnElement[Any]:
+    table = row.layer.table
+    match part:
+        case Column(name):
+            return table.c[name]  # type: ignore[no-any-return]
+        case Constant(value):
+            return literal(value)
+        case NodeId():
+            return literal(f"{row.layer.type_name}:") + table.c.id.cast(String)  # type: ignore[no-any-return]
+        case Cursor():
+            assert row.cursor is not None, "a cursor is read from a page"
+            return row.cursor
+        case Distance():
+            return literal(None) if row.distance is None else row.distance
+        case Geometry(column, crs):
+            drawn = table.c[column or row.layer.geometry_column]
+            geojson = func.ST_AsGeoJSON(from_wgs84(drawn, crs), geojson_decimals(crs))
+            return geojson.cast(JSON)
+        case Nested(fields):
+            return json_object(row, fields)
+        case Related(layer, key, fields):
+            # Correlated: one index lookup per row, in the same statement.
+            scope = visible(layer, row.caller)
+            one = select(json_object(Row(layer, row.caller), fields)).where(
+                layer.table.c.id == table.c[key], *([] if scope is None else [scope])
+            )
+            return one.scalar_subquery()
+    raise TypeError(f"not a part of a selection: {part!r}")

@@ -1,0 +1,165 @@
+"""Typed pages answered by PostgreSQL: the edges a query selects, compiled into JSON the database
+builds (geo.selection), as PostGraphile compiles queries. Python GraphQL spends microseconds on
+every field of every row; a page of 1,000 rows of ten fields is then most of a request.
+
+A field says how it is read from a row in its metadata (SQL); a selection holding anything else
+(personal data, which is audited; timestamps; lists loaded per row) is not compiled, and the
+page is resolved field by field as before. Compiled edges reach the response as an
+orjson.Fragment, which the executor passes through and orjson writes out as it is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    SelectionSetNode,
+    get_named_type,
+)
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.nodes import convert_arguments
+
+from geo import selection
+from geo.crs import Crs as GeoCrs
+from geo.layers import Layer
+
+SQL = "sql"  # the metadata key of a field's geo.selection part
+
+
+class _NotCompiled(Exception):
+    """The selection needs Python somewhere: resolve it field by field."""
+
+
+def edge_selection(info: Any, layer: Layer) -> selection.Fields | None:
+    """The connection's `edges { … }` as a geo selection, or None when it cannot be compiled."""
+    raw = info._raw_info
+    if len(raw.field_nodes) != 1:
+        return None
+    connection = get_named_type(raw.return_type)
+    try:
+        edges = [
+            node
+            for node in _fields(raw, raw.field_nodes[0].selection_set, connection)
+            if node.name.value == "edges"
+        ]
+        if len(edges) != 1:
+            return None
+        edge_type = get_named_type(connection.fields["edges"].type)
+        return _edge(raw, edges[0], edge_type, layer)
+    except _NotCompiled:
+        return None
+
+
+def edges_json(rows: list[Any]) -> orjson.Fragment:
+    return orjson.Fragment(("[" + ",".join(row["edge"] for row in rows) + "]").encode())
+
+
+def _edge(raw: Any, edges: FieldNode, edge_type: Any, layer: Layer) -> selection.Fields:
+    parts: list[tuple[str, selection.Part]] = []
+    for node in _fields(raw, edges.selection_set, edge_type):
+        name = node.name.value
+        if name == "cursor":
+            parts.append((_key(node), selection.Cursor()))
+        elif name == "node":
+            node_type = get_named_type(edge_type.fields["node"].type)
+            parts.append((_key(node), selection.Nested(_object(raw, node, node_type, layer))))
+        else:
+            raise _NotCompiled
+    return tuple(parts)
+
+
+def _object(raw: Any, field: FieldNode, type_: Any, layer: Layer) -> selection.Fields:
+    parts: list[tuple[str, selection.Part]] = []
+    for node in _fields(raw, field.selection_set, type_):
+        name = node.name.value
+        if name == "__typename":
+            parts.append((_key(node), selection.Constant(type_.name)))
+            continue
+        definition = type_.fields[name]
+        part = definition.extensions[GraphQLCoreConverter.DEFINITION_BACKREF].metadata.get(SQL)
+        parts.append((_key(node), _bound(raw, node, part, get_named_type(definition.type), layer)))
+    if len(parts) > selection.MAX_KEYS:
+        raise _NotCompiled
+    return tuple(parts)
+
+
+def _bound(raw: Any, node: FieldNode, part: Any, type_: Any, layer: Layer) -> selection.Part:
+    """The field's part, given its arguments and its sub-selection of `type_`."""
+    match part:
+        case selection.Column(name) if selection.plain(layer.table, name):
+            return part
+        case selection.NodeId() | selection.Distance():
+            return part
+        case selection.Geometry(column):
+            crs = convert_arguments(raw, node.arguments).get("crs")
+            return selection.Geometry(column, GeoCrs(getattr(crs, "value", crs or "WGS84")))
+        case selection.Nested(available):  # what each field of the sub-object reads
+            by_name = dict(available)
+            parts: list[tuple[str, selection.Part]] = []
+            for sub in _fields(raw, node.selection_set, type_):
+                name = sub.name.value
+                if name == "__typename":
+                    parts.append((_key(sub), selection.Constant(type_.name)))
+                else:
+                    parts.append((_key(sub), _bound(raw, sub, by_name.get(name), type_, layer)))
+            return selection.Nested(tuple(parts))
+        case selection.Related(related, key):
+            related_type = raw.schema.get_type(related.type_name)
+            return selection.Related(related, key, _object(raw, node, related_type, related))
+    raise _NotCompiled
+
+
+def _fields(raw: Any, selection_set: SelectionSetNode | None, type_: Any) -> list[FieldNode]:
+    """The fields selected on `type_`, fragments spread; refused where GraphQL would merge or
+    skip (a repeated response key, a directive), which the executor does better."""
+    found: list[FieldNode] = []
+    for node in selection_set.selections if selection_set else ():
+        if node.directives:
+            raise _NotCompiled
+        if isinstance(node, FieldNode):
+            found.append(node)
+            continue
+        fragment = raw.fragments[node.name.value] if isinstance(node, FragmentSpreadNode) else node
+        condition = fragment.type_condition
+        if fragment.directives or (condition and condition.name.value not in _names(type_)):
+            raise _NotCompiled
+        found.extend(_fields(raw, fragment.selection_set, type_))
+    keys = [_key(node) for node in found]
+    if len(set(keys)) != len(keys):
+        raise _NotCompiled
+    return found
+
+
+def _names(type_: Any) -> set[str]:
+    if not isinstance(type_, GraphQLObjectType | GraphQLInterfaceType):
+        return set()
+    return {type_.name, *(interface.name for interface in type_.interfaces)}
+
+
+def _key(node: FieldNode) -> str:
+    return node.alias.value if node.alias else node.name.value
+
+
+class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Passes a value the database built (an orjson.Fragment) through completion untouched."""
+
+    def complete_value(
+        self,
+        return_type: GraphQLOutputType,
+        field_details_list: Any,
+        info: Any,
+        path: Any,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        if isinstance(result, orjson.Fragment):
+            return result
+        return super().complete_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
