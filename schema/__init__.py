@@ -8,6 +8,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from schema.audit import AuditPersonalReads
 from schema.compiled import ExecutionContext
+from schema.documents import parse_and_validate_once
 from schema.errors import ErrorCodes
 from schema.limits import Limits, limit_extensions
 from schema.mutation import Mutation
@@ -22,6 +23,7 @@ class Schema(strawberry.Schema):
 
 
 def build_schema(limits: Limits) -> strawberry.Schema:
+    parse, validate = parse_and_validate_once()
     return Schema(
         query=Query,
         mutation=Mutation,
@@ -29,5 +31,11 @@ def build_schema(limits: Limits) -> strawberry.Schema:
         config=StrawberryConfig(scalar_map=SCALARS),
         execution_context_class=ExecutionContext,
         # ErrorCodes first: it sees the errors of every extension after it.
-        extensions=[ErrorCodes, *limit_extensions(limits), AuditPersonalReads],
+        extensions=[
+            ErrorCodes,
+            parse,
+            *limit_extensions(limits),
+            validate,  # after the limits, which add their rules
+            AuditPersonalReads,
+        ],
     )

@@ -266,3 +266,13 @@ def test_settings_read_the_environment(monkeypatch):
         assert get_settings().introspection is False
     finally:
         get_settings.cache_clear()
+
+
+def test_a_query_text_seen_before_is_refused_again(small):
+    # Documents are parsed and validated once per process (schema/documents.py): the cached
+    # verdict must stand, and the limits that read variables must still run each time.
+    for _ in range(2):
+        refused(small, parents(5), "QUERY_TOO_DEEP")
+        assert small.error("{ area(code: ") and small.error("{ nothing }")
+        refused(small, PAGE, "QUERY_TOO_COMPLEX", n=167)
+        assert len(small.data(PAGE, n=3)["enterprises"]["edges"]) == 3
