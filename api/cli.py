@@ -27,6 +27,7 @@ def serve(args: argparse.Namespace) -> None:
         workers=args.workers,
         ws_max_size=settings.max_body_bytes,  # the body cap, for WebSocket messages too
         log_level="info",
+        access_log=settings.access_log,
     )
 
 

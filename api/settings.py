@@ -25,6 +25,7 @@ class Settings:
     max_page_size: int
     max_features: int
     pool_size: int
+    access_log: bool  # a line per request; off where a load balancer logs them already
     flag_thresholds: Thresholds
     fence: Fence
     environment: str  # "development", or anything else for a real deployment
@@ -95,6 +96,7 @@ def get_settings() -> Settings:
         max_page_size=_int("FUGONG_MAX_PAGE_SIZE", 1000),
         max_features=_int("FUGONG_MAX_FEATURES", 10000),
         pool_size=_int("FUGONG_POOL_SIZE", 8),
+        access_log=_bool("FUGONG_ACCESS_LOG", True),
         flag_thresholds=Thresholds(
             staff_returned_pct=_percent("FUGONG_FLAG_STAFF_RETURNED_PCT", 80.0),
             capacity_pct=_percent("FUGONG_FLAG_CAPACITY_PCT", 70.0),
