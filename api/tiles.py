@@ -9,7 +9,6 @@ from starlette.responses import JSONResponse, Response
 from api.exports import error_response
 from geo import layers, tiles
 from geo.errors import BadInput, FugongError, NotFound
-from geo.filters import SpatialFilter
 from geo.flags import FlagColor
 
 MVT = "application/vnd.mapbox-vector-tile"
@@ -20,24 +19,45 @@ async def vector_tile(request: Request) -> Response:
     try:
         layer = _layer(request.path_params["layer"])
         z, x, y = (_whole(request.path_params[k], k) for k in ("z", "x", "y"))
-        area_code = request.query_params.get("areaCode")
-        spatial = None if area_code is None else SpatialFilter(area_code=area_code)
-        flag = _flags(request.query_params.getlist("flag"))
-        body = await run_in_threadpool(_tile, request, layer, z, x, y, spatial, flag)
+        asked = tiles.Asked(
+            layer,
+            z,
+            x,
+            y,
+            request.query_params.get("areaCode"),
+            _flags(request.query_params.getlist("flag")),
+        )
+        known = _etags(request.headers.get("if-none-match", ""))
+        found = await run_in_threadpool(_tile, request, asked, known)
     except FugongError as error:
         return error_response(error)
     # Whose tile it is decides what is in it: shared caches may keep only anonymous ones.
     privacy = "public" if request.state.caller.anonymous else "private"
-    return Response(
-        body,
-        media_type=MVT,
-        headers={"Cache-Control": f"{privacy}, max-age={MAX_AGE_S}", "Vary": "Authorization"},
-    )
+    headers = {
+        "Cache-Control": f"{privacy}, max-age={MAX_AGE_S}",
+        "Vary": "Authorization",
+        "ETag": found.etag,
+    }
+    if found.mvt is None or found.etag in known or "*" in known:
+        return Response(status_code=304, headers=headers)
+    return Response(found.mvt, media_type=MVT, headers=headers)
 
 
-def _tile(request: Request, *args: object) -> bytes:
-    with (request.app.state.read_sessions or request.app.state.sessions)() as session:
-        return tiles.tile(session, request.state.caller, *args)  # type: ignore[arg-type]
+def _tile(request: Request, asked: tiles.Asked, known: set[str]) -> tiles.Tile:
+    """The kept tile (from a replica when there is one); else built, and kept on the primary."""
+    state, caller = request.app.state, request.state.caller
+    with (state.read_sessions or state.sessions)() as session:
+        found = tiles.kept(session, caller, asked, known)
+    if found is not None:
+        return found
+    with state.sessions.begin() as session:
+        return tiles.built(session, caller, asked)
+
+
+def _etags(header: str) -> set[str]:
+    """The entity tags of If-None-Match, compared weakly (RFC 9110): W/ does not matter."""
+    tags = {tag.strip() for tag in header.split(",") if tag.strip()}
+    return {tag if tag.startswith("W/") or tag == "*" else f"W/{tag}" for tag in tags}
 
 
 async def tilejson(request: Request) -> Response:
@@ -71,8 +91,8 @@ def _whole(text: str, name: str) -> int:
     return int(text)
 
 
-def _flags(values: list[str]) -> list[str] | None:
+def _flags(values: list[str]) -> tuple[str, ...] | None:
     known = {color.value for color in FlagColor}
     if any(value not in known for value in values):
         raise BadInput(f"flag is one of {', '.join(sorted(known))}")
-    return values or None
+    return tuple(values) or None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,18 +93,66 @@ def subtree_ids(area_id: int | None) -> Select[tuple[int]]:
 def _near(
     column: ColumnElement[Any], near: Near, crs: Crs
 ) -> tuple[ColumnElement[bool], ColumnElement[float]]:
-    if not (math.isfinite(near.radius_m) and 0 <= near.radius_m <= MAX_RADIUS_M):
-        raise BadInput(f"near.radiusMeters must be between 0 and {MAX_RADIUS_M:.0f} metres")
-    point = to_sql(parse_geojson(near.point, crs, ("Point",), "near.point"), crs)
-    # A degree-space circle that surely holds the metric one lets the GiST index do the
-    # first cut; the exact test and the distance are on the ellipsoid.
-    margin_deg = near.radius_m / METRES_PER_DEGREE_LAT + 0.5
-    cos_lat = func.cos(func.radians(func.least(89.0, func.abs(func.ST_Y(point)) + margin_deg)))
-    reach_deg = func.greatest(
-        near.radius_m / METRES_PER_DEGREE_LON_EQUATOR / cos_lat,
-        near.radius_m / METRES_PER_DEGREE_LAT,
-    )
+    point = _centre(near, crs)
     geography = cast(point, Geography)
     exact = func.ST_DWithin(cast(column, Geography), geography, near.radius_m)
-    clause = func.ST_DWithin(column, point, reach_deg * 1.01) & exact
-    return clause, func.ST_Distance(cast(column, Geography), geography)
+    clause = func.ST_DWithin(column, point, _reach_deg(point, near.radius_m, near.radius_m) * 1.01)
+    return clause & exact, func.ST_Distance(cast(column, Geography), geography)
+
+
+def _centre(near: Near, crs: Crs) -> ColumnElement[Any]:
+    if not (math.isfinite(near.radius_m) and 0 <= near.radius_m <= MAX_RADIUS_M):
+        raise BadInput(f"near.radiusMeters must be between 0 and {MAX_RADIUS_M:.0f} metres")
+    return to_sql(parse_geojson(near.point, crs, ("Point",), "near.point"), crs)
+
+
+def _reach_deg(point: ColumnElement[Any], radius_m: float, reach_m: Any) -> Any:
+    """The radius of a degree-space circle around `point` that surely holds the metric one of
+    `reach_m` (a number or SQL, at most `radius_m`): it lets the GiST index make the first cut;
+    the exact test and the distance are on the ellipsoid."""
+    margin_deg = radius_m / METRES_PER_DEGREE_LAT + 0.5
+    cos_lat = func.cos(func.radians(func.least(89.0, func.abs(func.ST_Y(point)) + margin_deg)))
+    return func.greatest(
+        reach_m / METRES_PER_DEGREE_LON_EQUATOR / cos_lat, reach_m / METRES_PER_DEGREE_LAT
+    )
+
+
+def within_nearest(
+    layer: Layer, spatial: SpatialFilter, clauses: Sequence[ColumnElement[bool]], limit: int
+) -> ColumnElement[bool]:
+    """The clause that makes a query nearest first cheap: add it to the `clauses` (those of
+    compile_filter with `near`, and the rest: scope, flags, cursor) of a query that returns
+    `limit` rows. It keeps the rows no farther than the farthest of the first `limit` that
+    the GiST index gives in its order (KNN, `<->`) and that meet every clause but `near`:
+    that makes `limit` such rows within that distance, so the `limit` nearest are too (or all
+    are within the radius). Only the rows in that small circle then cost an ellipsoidal
+    distance, not every row within the radius.
+
+    `near`'s own clause (found among `clauses` by comparing it with the one compile_filter
+    builds) is left out of the candidates because the planner, which cannot estimate an
+    ellipsoidal ST_DWithin, would otherwise sort them all rather than walk the index; the box
+    of its radius stays, so that a scan never runs past it.
+    """
+    if spatial.near is None:
+        raise BadInput("nearest first needs `near`")
+    column, near = layer.geometry, spatial.near
+    point = _centre(near, spatial.crs)
+    geography = cast(point, Geography)
+    near_clause, _ = _near(column, near, spatial.crs)
+    others = [clause for clause in clauses if not clause.compare(near_clause)]
+    box = func.ST_Expand(point, _reach_deg(point, near.radius_m, near.radius_m) * 1.01)
+    candidates = (
+        select(func.ST_Distance(cast(column, Geography), geography).label("distance_m"))
+        .where(column.op("&&")(box), *others)
+        .order_by(column.op("<->")(point))
+        .limit(limit)
+        .subquery("candidates")
+    )
+    # Once, in a CTE: each of the two uses below would otherwise scan for it again. A hair
+    # beyond the farthest, so that rounding never drops it.
+    reach = select((func.max(candidates.c.distance_m) * (1 + 1e-9) + 0.001).label("reach_m")).cte(
+        "nearest_reach"
+    )
+    reach_m = select(reach.c.reach_m).scalar_subquery()
+    reach_box = func.ST_Expand(point, _reach_deg(point, near.radius_m, reach_m) * 1.01)
+    return column.op("&&")(reach_box) & func.ST_DWithin(cast(column, Geography), geography, reach_m)

@@ -1,8 +1,10 @@
 """Flags read back: counts per area as of any day, and each target's history of changes.
 
-A day is a day in Asia/Shanghai. Today (or no day) reads the stored flags; a past day reads
-the history: each target's last change before the next midnight, +08:00 (or its stored flag,
-when its colour began before then). A target without a flag by then is not counted that day.
+A day is a day in Asia/Shanghai. Today (or no day) counts the stored flags; a past day counts
+each target's last change before the next midnight, +08:00; a target without a change by then
+is not counted that day. Both are read from tallies that triggers keep as flags change
+(migrations/sql/flag_tally.sql): per area and colour, the stored flags, and per day the net
+change of the history; a past day is the sum of its days so far.
 """
 
 from __future__ import annotations
@@ -14,17 +16,19 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
-    CompoundSelect,
+    Date,
     Integer,
     RowMapping,
     Select,
     Subquery,
+    Text,
     case,
+    column,
     false,
     func,
     or_,
     select,
-    union_all,
+    table,
 )
 
 from geo.errors import BadInput, NotFound
@@ -35,6 +39,13 @@ from geo.models import Area, FlagColor, FlagSource
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 AREA = Area.__table__
 ALL_KINDS = FLAGGED
+_TALLIED = {"kind": Text, "area_id": Integer, "color": HISTORY.c.to_color.type, "n": Integer}
+TALLY = table("flag_tally", *(column(name, type_) for name, type_ in _TALLIED.items()))
+TALLY_DAILY = table(
+    "flag_tally_daily",
+    *(column(name, type_) for name, type_ in _TALLIED.items()),
+    column("day", Date),
+)
 
 
 class FlagCounts(NamedTuple):
@@ -70,6 +81,11 @@ def cutoff(day: date | None) -> datetime | None:
     return end_of(day)
 
 
+def past(day: date | None) -> date | None:
+    """None to count the stored flags (no day, or today); a past day as it is."""
+    return None if cutoff(day) is None else day
+
+
 def color_as_of(kind: TargetKind, before: datetime | None) -> ColumnElement[Any]:
     """A target's flag colour now, or as of `before`: NULL for one without a flag by then."""
     shape = SHAPES[kind]
@@ -88,44 +104,38 @@ def color_as_of(kind: TargetKind, before: datetime | None) -> ColumnElement[Any]
     return case((table.c.flag_since < before, table.c.flag_color), else_=last)
 
 
-def colors(
-    kinds: Collection[TargetKind], before: datetime | None, areas: Select[Any]
-) -> CompoundSelect[Any]:
-    """(area_id, color) of every target of these kinds in `areas`, as color_as_of says."""
+def tallied(kinds: Collection[TargetKind], day: date | None) -> Select[Any]:
+    """(area_id, color, n): the targets of these kinds per area and colour, by their stored
+    flags (no day) or by the history up to the end of `day`."""
     if not kinds:
         raise BadInput("count the flags of at least one kind of target")
-    return union_all(
-        *(
-            select(SHAPES[kind].table.c.area_id, color_as_of(kind, before).label("color")).where(
-                SHAPES[kind].table.c.area_id.in_(areas)
-            )
-            for kind in kinds
-        )
+    names = [SHAPES[kind].table.name for kind in kinds]
+    if day is None:
+        tally = TALLY
+        since: list[ColumnElement[bool]] = []
+    else:
+        tally = TALLY_DAILY
+        since = [TALLY_DAILY.c.day <= day]
+    return (
+        select(tally.c.area_id, tally.c.color, func.sum(tally.c.n).label("n"))
+        .where(tally.c.kind.in_(names), *since)
+        .group_by(tally.c.area_id, tally.c.color)
     )
 
 
-def _counts_below(
-    roots: Select[Any], kinds: Collection[TargetKind], before: datetime | None
-) -> Subquery:
+def _counts_below(roots: Select[Any], kinds: Collection[TargetKind], day: date | None) -> Subquery:
     """(root_id, green, yellow, red, total) of the targets anywhere below each root area."""
     below = select(AREA.c.id, AREA.c.id.label("root_id")).where(AREA.c.id.in_(roots))
     below_cte = below.cte("below", recursive=True)
     below_cte = below_cte.union_all(
         select(AREA.c.id, below_cte.c.root_id).where(AREA.c.parent_id == below_cte.c.id)
     )
-    targets = colors(kinds, before, select(below_cte.c.id)).subquery("targets")
-    # Counted per area first: a few hundred rows to join to the tree, not a million. (No
-    # filter on the colour here: the planner would push it down, before the area's.)
-    per_area = (
-        select(targets.c.area_id, targets.c.color, func.count().label("n"))
-        .group_by(targets.c.area_id, targets.c.color)
-        .subquery("per_area")
-    )
+    per_area = tallied(kinds, day).subquery("per_area")
     counted = [
         func.sum(per_area.c.n).filter(per_area.c.color == color).label(color.value.lower())
         for color in (FlagColor.GREEN, FlagColor.YELLOW, FlagColor.RED)
     ]
-    total = func.sum(per_area.c.n).filter(per_area.c.color.is_not(None)).label("total")
+    total = func.sum(per_area.c.n).label("total")
     return (
         select(below_cte.c.root_id, *counted, total)
         .join(per_area, per_area.c.area_id == below_cte.c.id)
@@ -142,13 +152,13 @@ def flag_counts(
 ) -> list[AreaFlagCounts]:
     """Counts per area one level below `area_code` (default: the district's towns), in one
     statement; targets count under the child area whose subtree holds their area."""
-    before = cutoff(day)
+    past_day = past(day)
     if area_code is None:
         parent = select(AREA.c.id).where(AREA.c.parent_id.is_(None))
     else:
         parent = select(AREA.c.id).where(AREA.c.code == area_code)
     children = select(AREA.c.id).where(AREA.c.parent_id.in_(parent))
-    counts = _counts_below(children, kinds, before)
+    counts = _counts_below(children, kinds, past_day)
     query = (
         select(*area_columns(), *_zero_if_none(counts))
         .outerjoin(counts, counts.c.root_id == AREA.c.id)
@@ -172,9 +182,9 @@ def area_flag_counts(
     kinds: Collection[TargetKind] = ALL_KINDS,
 ) -> dict[int, FlagCounts]:
     """Counts of the targets anywhere inside each area, in one statement (for a DataLoader)."""
-    before = cutoff(day)
+    past_day = past(day)
     roots = select(AREA.c.id).where(AREA.c.id.in_(list(area_ids)))
-    counts = _counts_below(roots, kinds, before)
+    counts = _counts_below(roots, kinds, past_day)
     found = {
         row.root_id: FlagCounts(row.green, row.yellow, row.red, row.total)
         for row in session.execute(select(counts.c.root_id, *_zero_if_none(counts)))

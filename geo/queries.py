@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from geo import flags, selection
 from geo.crs import Crs, from_wgs84, geojson_decimals
 from geo.errors import BadInput, NotFound
-from geo.filters import SpatialFilter, compile_filter
+from geo.filters import SpatialFilter, compile_filter, within_nearest
 from geo.layers import AREAS, Layer
 from geo.models import AreaLevel
 from geo.scope import Caller, visible
@@ -102,10 +102,12 @@ def page(
     else:
         row = selection.Row(layer, caller, distance, cursor)
         columns = [selection.json_object(row, edge).cast(String).label("edge")]
-    query = select(*columns, cursor.label("cursor")).where(*clauses)
     if after is not None:
         key, last_id = decode_cursor(after)
-        query = query.where(or_(sort_key > key, and_(sort_key == key, id_column > last_id)))
+        clauses.append(or_(sort_key > key, and_(sort_key == key, id_column > last_id)))
+    if spatial is not None and spatial.near is not None:
+        clauses.append(within_nearest(layer, spatial, clauses, first + 1))
+    query = select(*columns, cursor.label("cursor")).where(*clauses)
     query = query.order_by(*([] if distance is None else [distance]), id_column).limit(first + 1)
     rows = session.execute(query).mappings().all()
     return Page(rows[:first], len(rows) > first)
@@ -220,6 +222,8 @@ def feature_collection(
 ) -> FeatureCollection:
     """A FeatureCollection built whole by PostGIS: lon/lat, feature ids, public properties."""
     clauses, distance = filtered(session, caller, layer, spatial, None)
+    if spatial is not None and spatial.near is not None:
+        clauses.append(within_nearest(layer, spatial, clauses, limit))
     public = layer.public if distance is None else {**layer.public, "distanceMeters": distance}
     properties = func.json_build_object(*_pairs(public))
     feature = func.json_build_object(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, event, text
 
 from geo.errors import BadInput, NotFound
 from geo.flag_counts import area_flag_counts, flag_counts, today
@@ -193,3 +194,88 @@ def test_unknown_areas_future_days_and_childless_areas(db: Connection) -> None:
         flag_counts(db, None, today() + timedelta(days=1))
     village = db.execute(text("SELECT code FROM area WHERE level = 'VILLAGE' LIMIT 1")).scalar_one()
     assert flag_counts(db, village, None) == []
+
+
+def test_counts_are_one_statement(db: Connection) -> None:
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(db, "before_cursor_execute", record)
+    try:
+        for day in (None, date(2020, 2, 20)):
+            flag_counts(db, None, day)
+    finally:
+        event.remove(db, "before_cursor_execute", record)
+    assert len(statements) == 2
+
+
+def test_a_moved_enterprise_takes_its_history_along(db: Connection) -> None:
+    """Counts are by the area a target lies in now, on every day of its history."""
+    elsewhere = db.execute(
+        text("SELECT e.geom FROM enterprise e JOIN area a ON a.id = e.area_id"
+             " WHERE a.code LIKE '350112%' AND a.code NOT LIKE :town || '%' LIMIT 1"),
+        {"town": JINFENG},
+    ).scalar_one()  # fmt: skip
+    moved = db.execute(
+        text("UPDATE enterprise SET geom = :g WHERE id IN (SELECT e.id FROM enterprise e"
+             " JOIN area a ON a.id = e.area_id WHERE a.code LIKE :town || '%' LIMIT 5)"),
+        {"g": elsewhere, "town": JINFENG},
+    ).rowcount  # fmt: skip
+    assert moved == 5
+    naive = Naive(db)
+    for day in (*DAYS, None):
+        assert counted(db, None, day) == naive.counts("350112", day)
+
+
+def test_history_written_in_bulk_and_back_dated_counts(db: Connection) -> None:
+    """Raw SQL: several changes per target in one statement, one dated between old changes,
+    and a new target with no history (counted by its stored flag today, not before)."""
+    db.execute(
+        text("""
+        INSERT INTO flag_change (enterprise_id, from_color, to_color, reason, at, actor, source)
+        SELECT id, NULL, c.color::flag_color, 'bulk', c.at, 'test', 'OVERRIDE'
+        FROM (SELECT id FROM enterprise ORDER BY id LIMIT 40) e,
+             (VALUES ('YELLOW', timestamptz '2020-02-12 10:00+08'),
+                     ('GREEN', timestamptz '2020-02-18 23:59+08'),
+                     ('RED', timestamptz '2020-02-19 00:00+08')) AS c(color, at)
+        """)
+    )  # fmt: skip
+    db.execute(
+        text("INSERT INTO enterprise (name, category, address, geom, staff_total, staff_returned,"
+             " staff_out_of_province, hubei_staff_retained, resumption, problems, has_dormitory)"
+             " SELECT 'new', category, address, geom, 1, 0, 0, 0, resumption, '{}', false"
+             " FROM enterprise ORDER BY id DESC LIMIT 3")
+    )  # fmt: skip
+    naive = Naive(db)
+    for day in (*DAYS, date(2020, 2, 12), date(2020, 2, 18), date(2020, 2, 19), None):
+        assert counted(db, None, day) == naive.counts("350112", day)
+
+
+def test_the_tallies_are_what_a_rebuild_makes_of_the_tables(db: Connection) -> None:
+    for n, color in enumerate((FlagColor.GREEN, FlagColor.YELLOW, FlagColor.RED)):
+        target = Target(TargetKind.ENTERPRISE, n + 1)
+        override(db, target, color, "checked", "district", datetime.now(SHANGHAI))
+    db.execute(text("DELETE FROM signboard WHERE enterprise_id = 1"))
+    kept = tallies(db)
+    # Writers fold their rows into one per group as they go.
+    for query in (
+        "SELECT count(*) = count(DISTINCT (kind, area_id, color)) FROM flag_tally",
+        "SELECT count(*) = count(DISTINCT (kind, area_id, day, color)) FROM flag_tally_daily",
+    ):
+        assert db.execute(text(query)).scalar_one()
+    db.execute(text("SELECT fugong_tally_rebuild()"))
+    assert tallies(db) == kept
+
+
+def tallies(db: Connection) -> dict[str, list[tuple[Any, ...]]]:
+    return {
+        name: [tuple(row) for row in db.execute(text(query))]
+        for name, query in {
+            "stored": "SELECT kind, area_id, color::text, sum(n) FROM flag_tally"
+            " GROUP BY 1, 2, 3 HAVING sum(n) <> 0 ORDER BY 1, 2, 3",
+            "daily": "SELECT kind, area_id, day, color::text, sum(n) FROM flag_tally_daily"
+            " GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0 ORDER BY 1, 2, 3, 4",
+        }.items()
+    }
