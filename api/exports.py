@@ -3,6 +3,7 @@ same access rules as GraphQL's inspectionRoute."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import orjson
@@ -11,13 +12,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from geo.errors import BadInput, FugongError, NotFound
-from geo.routing import InspectionPlan, to_geojson, to_gpx
-from schema.routes import plan_for, zone_number
+from geo.routing import PlanKey, StoredPlan, to_geojson, to_gpx
+from schema.routes import plan_key, reused_plan, solved_plan, zone_number
 
 STATUS = {"BAD_USER_INPUT": 400, "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404}
-FORMATS = {
-    "gpx": ("application/gpx+xml", lambda plan: to_gpx(plan).encode()),
-    "geojson": ("application/geo+json", lambda plan: orjson.dumps(to_geojson(plan))),
+FORMATS: dict[str, tuple[str, Callable[[StoredPlan], bytes]]] = {
+    "gpx": (
+        "application/gpx+xml",
+        lambda s: to_gpx(s.plan, s.planned_at, s.visited).encode(),
+    ),
+    "geojson": (
+        "application/geo+json",
+        lambda s: orjson.dumps(to_geojson(s.plan, s.planned_at, s.visited)),
+    ),
 }
 
 
@@ -25,19 +32,19 @@ async def route_export(request: Request) -> Response:
     if request.path_params["format"] not in FORMATS:
         return error_response(NotFound(f"routes export as {' or '.join(FORMATS)}"))
     try:
-        zone_id = zone_number(request.path_params["zone_id"])
-        day = _day(request.path_params["day"])
-        inspectors = _int(request, "inspectors", 1)
-        shift_minutes = _int(request, "shiftMinutes", 480)
-        plan: InspectionPlan = await run_in_threadpool(
-            _plan, request, zone_id, day, inspectors, shift_minutes
+        key = plan_key(
+            zone_number(request.path_params["zone_id"]),
+            _day(request.path_params["day"]),
+            _int(request, "inspectors", 1),
+            _int(request, "shiftMinutes", 480),
         )
+        stored = await run_in_threadpool(_plan, request, key)
     except FugongError as error:
         return error_response(error)
     media_type, render = FORMATS[request.path_params["format"]]
-    name = f"zone-{zone_id}-{day.isoformat()}.{request.path_params['format']}"
+    name = f"zone-{key.zone_id}-{key.day.isoformat()}.{request.path_params['format']}"
     return Response(
-        render(plan),
+        render(stored),
         media_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
@@ -49,9 +56,15 @@ def error_response(error: FugongError) -> JSONResponse:
     return JSONResponse(body, status_code=STATUS.get(error.code, 400))
 
 
-def _plan(request: Request, zone_id: int, day: date, inspectors: int, shift: int) -> InspectionPlan:
-    with (request.app.state.read_sessions or request.app.state.sessions)() as session:
-        return plan_for(session, request.state.caller, zone_id, day, inspectors, shift)
+def _plan(request: Request, key: PlanKey) -> StoredPlan:
+    """The stored plan from a replica when it holds; else solved and stored on the primary."""
+    state, caller = request.app.state, request.state.caller
+    with (state.read_sessions or state.sessions)() as session:
+        stored = reused_plan(session, caller, key)
+    if stored is not None:
+        return stored
+    with state.sessions.begin() as session:
+        return solved_plan(session, caller, key)
 
 
 def _day(text: str) -> date:

@@ -4,8 +4,10 @@ One SQL query gathers the zone's targets; `classify` is the rule, in pure Python
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, text
@@ -140,10 +142,10 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, datetime.combine(day + timedelta(days=1), time(0), TIMEZONE)
 
 
-# Targets of the zone not inspected on the day, with their latest visit before it. A rental's
-# own last_inspected_at counts as a visit too. Each probe of `inspection` uses its target index.
-_CANDIDATES = text("""
-WITH zone AS (SELECT boundary FROM patrol_zone WHERE id = :zone_id)
+# The zone's targets, each with its latest visit before the end of the day (a rental's own
+# last_inspected_at counts as a visit too), from a CTE `zone` holding the zone's `boundary`.
+# Each probe of `inspection` uses its target index. geo/routing/inputs.py reads it too.
+ZONE_TARGETS = """
 SELECT 'ENTERPRISE' AS kind, e.id, e.name, ST_X(e.geom) AS lon, ST_Y(e.geom) AS lat,
        false AS key_project, e.flag_color::text AS flag_color, e.flag_reason,
        true AS filed, 0 AS tenants_out_of_province,
@@ -167,14 +169,23 @@ SELECT 'RENTAL_PROPERTY', r.id, 'rental property #' || r.id, ST_X(r.geom), ST_Y(
         WHERE v.at < :day_end)
 FROM rental_property r, zone
 WHERE ST_Intersects(r.geom, zone.boundary)
-""")
+"""
+_CANDIDATES = text(
+    "WITH zone AS (SELECT boundary FROM patrol_zone WHERE id = :zone_id)"  # noqa: S608 (constants)
+    + ZONE_TARGETS
+)
 
 
 def candidates(connection: Connection, zone_id: int, day: date) -> list[Candidate]:
     """Every target of the zone with what the rules read, as of the end of `day`."""
     _, day_end = day_bounds(day)
     rows = connection.execute(_CANDIDATES, {"zone_id": zone_id, "day_end": day_end}).mappings()
-    return [Candidate(**{**row, "kind": TargetKind[row["kind"]]}) for row in rows]
+    return [candidate(row) for row in rows]
+
+
+def candidate(row: Mapping[str, Any]) -> Candidate:
+    """A row of ZONE_TARGETS as a Candidate."""
+    return Candidate(**{**row, "kind": TargetKind[row["kind"]]})
 
 
 def zone_base(connection: Connection, zone_id: int) -> tuple[float, float]:
@@ -193,13 +204,22 @@ def due_targets(
 ) -> list[DueTarget]:
     """The zone's targets due on `day`, most urgent first; those inspected that day are not."""
     zone_base(connection, zone_id)  # an unknown zone is NotFound, not an empty list
+    due, _ = sort_out(candidates(connection, zone_id, day), day, rules)
+    return due
+
+
+def sort_out(
+    found: Iterable[Candidate], day: date, rules: DueRules = DEFAULT_RULES
+) -> tuple[list[DueTarget], set[str]]:
+    """The targets due on `day`, most urgent first, and the global ids of those inspected on
+    the day (which are not due)."""
     day_start, _ = day_bounds(day)
-    due = []
-    for candidate in candidates(connection, zone_id, day):
-        last = candidate.last_inspected_at
-        if last is not None and last >= day_start:
-            continue  # already inspected on the day
-        target = classify(candidate, day, rules)
+    due, visited = [], set()
+    for c in found:
+        if c.last_inspected_at is not None and c.last_inspected_at >= day_start:
+            visited.add(f"{c.kind.value}:{c.id}")
+            continue
+        target = classify(c, day, rules)
         if target is not None:
             due.append(target)
-    return sorted(due, key=sort_key)
+    return sorted(due, key=sort_key), visited

@@ -13,9 +13,10 @@ from geo.crs import Crs as GeoCrs
 from geo.errors import BadInput
 from geo.flag_counts import today
 from geo.routing import InspectionPlan as Plan
+from geo.routing import PlanKey, StoredPlan, links, reused, solved
 from geo.routing import Route as PlannedRoute
 from geo.routing import RouteStop as PlannedStop
-from geo.routing import inspection_plan, links
+from geo.routing.codec import plan_targets
 from schema.flags import ResumptionInput
 from schema.limits import LIST_SIZE
 from schema.scalars import GeoJSON
@@ -42,22 +43,26 @@ def zone_number(zone_id: str) -> int:
     return int(number)
 
 
-def plan_for(
-    session: Session,
-    caller: scope.Caller,
-    zone_id: int,
-    day: date | None,
-    inspectors: int,
-    shift_minutes: int,
-) -> Plan:
-    """The zone's plan for the day, if the caller may see the zone; shared by GraphQL and the
-    GPX/GeoJSON exports so both answer the same plan under the same rules."""
+def plan_key(zone_id: int, day: date | None, inspectors: int, shift_minutes: int) -> PlanKey:
     if not 1 <= inspectors <= MAX_INSPECTORS:
         raise BadInput(f"inspectors must be between 1 and {MAX_INSPECTORS}")
     if not SHIFT_MINUTES[0] <= shift_minutes <= SHIFT_MINUTES[1]:
         raise BadInput(f"shiftMinutes must be between {SHIFT_MINUTES[0]} and {SHIFT_MINUTES[1]}")
-    scope.require_visit(session, caller, layers.PATROL_ZONES, zone_id)
-    return inspection_plan(session.connection(), zone_id, day or today(), inspectors, shift_minutes)
+    return PlanKey(zone_id, day or today(), inspectors, shift_minutes)
+
+
+# The zone's stored plan for the day, if the caller may see the zone: first `reused_plan` (any
+# session, a replica will do), and when that is None `solved_plan` in a transaction on the
+# primary. GraphQL and the GPX/GeoJSON exports share both, so they answer the same plan under
+# the same rules. The plan is the zone's, the same for every caller; the check is per request.
+def reused_plan(session: Session, caller: scope.Caller, key: PlanKey) -> StoredPlan | None:
+    scope.require_visit(session, caller, layers.PATROL_ZONES, key.zone_id)
+    return reused(session.connection(), key)
+
+
+def solved_plan(session: Session, caller: scope.Caller, key: PlanKey) -> StoredPlan:
+    scope.require_visit(session, caller, layers.PATROL_ZONES, key.zone_id)
+    return solved(session.connection(), key)
 
 
 @strawberry.type
@@ -72,6 +77,7 @@ class NavigationLink:
 class RouteStop:
     stop: strawberry.Private[PlannedStop]
     previous: strawberry.Private[tuple[float, float]]
+    done: strawberry.Private[bool]
 
     @strawberry.field(description="1, 2, 3 … in visiting order")
     def sequence(self) -> int:
@@ -89,6 +95,10 @@ class RouteStop:
     @strawberry.field
     def planned_arrival(self) -> datetime:
         return self.stop.planned_arrival
+
+    @strawberry.field(description="Inspected on the day; the plan keeps it in its place")
+    def visited(self) -> bool:
+        return self.done
 
     @strawberry.field(
         description="Open the leg in AMap (GCJ-02) or Baidu Maps (BD-09)", metadata={LIST_SIZE: 2}
@@ -109,6 +119,7 @@ class RouteStop:
 @strawberry.type
 class Route:
     route: strawberry.Private[PlannedRoute]
+    visited: strawberry.Private[frozenset[str]]
 
     @strawberry.field(metadata={LIST_SIZE: MAX_STOPS})
     def stops(self) -> list[RouteStop]:
@@ -116,7 +127,8 @@ class Route:
         base = tuple(self.route.geometry.coords[0])
         froms = [base, *((stop.target.lon, stop.target.lat) for stop in self.route.stops)]
         return [
-            RouteStop(stop=s, previous=f) for s, f in zip(self.route.stops, froms, strict=False)
+            RouteStop(stop=s, previous=f, done=s.target.global_id in self.visited)
+            for s, f in zip(self.route.stops, froms, strict=False)
         ]
 
     @strawberry.field
@@ -143,8 +155,19 @@ class InspectionProgress:
 
 @strawberry.type
 class InspectionPlan:
-    plan: strawberry.Private[Plan]
+    stored: strawberry.Private[StoredPlan]
     done: strawberry.Private[list[tuple[int, str]]]  # today's inspections in the zone
+
+    @property
+    def plan(self) -> Plan:
+        return self.stored.plan
+
+    @strawberry.field(
+        description="When the plan was solved: the same on every pull while the targets due, "
+        "their flags and places, the base and the roads are unchanged (visits do not re-plan)"
+    )
+    def planned_at(self) -> datetime:
+        return self.stored.planned_at
 
     @strawberry.field
     async def zone(self, info: Ctx) -> PatrolZone:
@@ -160,7 +183,7 @@ class InspectionPlan:
 
     @strawberry.field(description="One per inspector", metadata={LIST_SIZE: MAX_INSPECTORS})
     def routes(self) -> list[Route]:
-        return [Route(route=route) for route in self.plan.routes]
+        return [Route(route=route, visited=self.stored.visited) for route in self.plan.routes]
 
     @strawberry.field(description="Visits recorded today in the zone, oldest first")
     async def visited(self, info: Ctx) -> list[Inspection]:
@@ -169,10 +192,10 @@ class InspectionPlan:
 
     @strawberry.field
     def progress(self) -> InspectionProgress:
-        # Visited targets are no longer due, so the plan holds only what remains.
-        remaining = sum(len(route.stops) for route in self.plan.routes) + len(self.plan.unvisited)
-        targets = len({target for _, target in self.done})
-        return InspectionProgress(due=remaining + targets, visited=targets)
+        # A plan keeps the stops visited since it was made; count each target once.
+        targets = {target for _, target in self.done}
+        remaining = sum(t.global_id not in targets for t in plan_targets(self.plan))
+        return InspectionProgress(due=remaining + len(targets), visited=len(targets))
 
     @strawberry.field(description="Due today but not fitting in the shift, lowest priority first")
     async def unvisited(self, info: Ctx) -> list[InspectionTarget]:
@@ -218,12 +241,13 @@ class RouteQuery:
         inspectors: int | None = 1,
         shift_minutes: int | None = 480,
     ) -> InspectionPlan:
-        zone = zone_number(zone_id)
-        plan = await info.context.run(
-            plan_for, info.context.caller, zone, date, inspectors or 1, shift_minutes or 480
-        )
-        done = await info.context.run(inspections.visited, zone, plan.day)
-        return InspectionPlan(plan=plan, done=done)
+        context = info.context
+        key = plan_key(zone_number(zone_id), date, inspectors or 1, shift_minutes or 480)
+        stored = await context.run(reused_plan, context.caller, key)
+        if stored is None:
+            stored = await context.write(solved_plan, context.caller, key)
+        done = await context.run(inspections.visited, key.zone_id, key.day)
+        return InspectionPlan(stored=stored, done=done)
 
 
 @strawberry.type

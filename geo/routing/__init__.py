@@ -1,5 +1,6 @@
-"""Inspection routes: a prize-collecting vehicle-routing plan for a patrol zone's day, and its
-GPX, GeoJSON and map-app exports. No web framework here: usable from scripts and benchmarks."""
+"""Inspection routes: a prize-collecting vehicle-routing plan for a patrol zone's day, stored
+and answered again while its inputs hold, and its GPX, GeoJSON and map-app exports. No web
+framework here: usable from scripts and benchmarks."""
 
 from geo.routing.export import to_geojson, to_gpx
 from geo.routing.matrix import Matrix, MatrixProvider, StraightLine
@@ -13,6 +14,7 @@ from geo.routing.plan import (
     inspection_plan,
     plan_routes,
 )
+from geo.routing.stored import PlanKey, StoredPlan, reused, solved, stored_plan
 
 __all__ = [
     "DEFAULT_SETTINGS",
@@ -20,13 +22,18 @@ __all__ = [
     "Matrix",
     "MatrixProvider",
     "NavigationLink",
+    "PlanKey",
     "PlanSettings",
     "Route",
     "RouteStop",
+    "StoredPlan",
     "StraightLine",
     "inspection_plan",
     "links",
     "plan_routes",
+    "reused",
+    "solved",
+    "stored_plan",
     "to_geojson",
     "to_gpx",
 ]

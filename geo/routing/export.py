@@ -1,8 +1,11 @@
 """An inspection plan as GPX 1.1 (routes of route points, for any GPS app) and as a GeoJSON
-FeatureCollection (route lines and stop points, for web maps and GDAL)."""
+FeatureCollection (route lines and stop points, for web maps and GDAL). A stored plan adds when
+it was planned, and which stops were visited on the day."""
 
 from __future__ import annotations
 
+from collections.abc import Set
+from datetime import datetime
 from typing import Any
 
 import gpxpy.gpx
@@ -14,21 +17,28 @@ from geo.routing.plan import InspectionPlan, Route
 BASE_NAME = "base"
 
 
-def to_gpx(plan: InspectionPlan) -> str:
-    """One <rte> per inspector: the base, the stops in order, the base again."""
+def to_gpx(
+    plan: InspectionPlan, planned_at: datetime | None = None, visited: Set[str] = frozenset()
+) -> str:
+    """One <rte> per inspector: the base, the stops in order, the base again. The metadata's
+    time is when the plan was made; a visited stop's description says so."""
     gpx = gpxpy.gpx.GPX()
     gpx.creator = "fugong"
     gpx.name = f"patrol zone {plan.zone_id}, {plan.day.isoformat()}"
+    gpx.time = planned_at
     for number, route in enumerate(plan.routes, start=1):
         rte = gpxpy.gpx.GPXRoute(name=f"inspector {number}", number=number)
         rte.description = f"{route.distance_m / 1000:.1f} km, {route.duration_min:.0f} min"
         rte.points.append(_base_point(plan))
         for stop in route.stops:
+            description = f"{stop.target.reason}; planned {stop.planned_arrival:%H:%M}"
+            if stop.target.global_id in visited:
+                description += "; visited"
             point = gpxpy.gpx.GPXRoutePoint(
                 latitude=stop.target.lat,
                 longitude=stop.target.lon,
                 name=f"{stop.sequence}. {stop.target.name}",
-                description=f"{stop.target.reason}; planned {stop.planned_arrival:%H:%M}",
+                description=description,
             )
             point.time = stop.planned_arrival
             rte.points.append(point)
@@ -42,11 +52,15 @@ def _base_point(plan: InspectionPlan) -> gpxpy.gpx.GPXRoutePoint:
     return gpxpy.gpx.GPXRoutePoint(latitude=lat, longitude=lon, name=BASE_NAME)
 
 
-def to_geojson(plan: InspectionPlan) -> dict[str, Any]:
-    """Route LineStrings, then each route's stops as Points with sequence, reason, arrival."""
+def to_geojson(
+    plan: InspectionPlan, planned_at: datetime | None = None, visited: Set[str] = frozenset()
+) -> dict[str, Any]:
+    """Route LineStrings, then each route's stops as Points with sequence, reason, arrival and
+    whether it was visited; `plannedAt` on the collection and on each route."""
     features: list[dict[str, Any]] = []
+    when = None if planned_at is None else planned_at.isoformat()
     for number, route in enumerate(plan.routes, start=1):
-        features.append(_route_feature(plan, number, route))
+        features.append(_route_feature(plan, number, route, when))
         origin, origin_name = plan.base, BASE_NAME
         for stop in route.stops:
             here = (stop.target.lon, stop.target.lat)
@@ -71,15 +85,21 @@ def to_geojson(plan: InspectionPlan) -> dict[str, Any]:
                         "priority": int(stop.target.priority),
                         "reason": stop.target.reason,
                         "plannedArrival": stop.planned_arrival.isoformat(),
+                        "visited": stop.target.global_id in visited,
                         "navigation": navigation,
                     },
                 }
             )
             origin, origin_name = here, stop.target.name
-    return {"type": "FeatureCollection", "features": features}
+    collection: dict[str, Any] = {"type": "FeatureCollection", "features": features}
+    if when is not None:
+        collection["plannedAt"] = when  # a foreign member (RFC 7946, 6.1)
+    return collection
 
 
-def _route_feature(plan: InspectionPlan, number: int, route: Route) -> dict[str, Any]:
+def _route_feature(
+    plan: InspectionPlan, number: int, route: Route, planned_at: str | None
+) -> dict[str, Any]:
     return {
         "type": "Feature",
         "id": f"route-{number}",
@@ -92,5 +112,6 @@ def _route_feature(plan: InspectionPlan, number: int, route: Route) -> dict[str,
             "distanceMeters": round(route.distance_m, 1),
             "durationMinutes": round(route.duration_min, 1),
             "stops": len(route.stops),
+            "plannedAt": planned_at,
         },
     }

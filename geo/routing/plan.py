@@ -10,11 +10,12 @@ from datetime import date, datetime, time, timedelta
 from shapely.geometry import LineString
 from sqlalchemy import Connection
 
-from geo.due import DEFAULT_RULES, TIMEZONE, DueRules, DueTarget, due_targets, sort_key, zone_base
+from geo.due import DEFAULT_RULES, TIMEZONE, DueRules, DueTarget, sort_key
 from geo.routing import ortools_solver, vroom_solver
+from geo.routing.inputs import ZoneDay, zone_day
 from geo.routing.matrix import LonLat, Matrix, MatrixProvider, StraightLine
 from geo.routing.problem import Problem, Solution, repair
-from geo.routing.roads import RoadNetwork, roads_cover
+from geo.routing.roads import RoadNetwork
 
 Solver = Callable[[Problem, float], Solution]
 SOLVERS: dict[str, Solver] = {"ortools": ortools_solver.solve, "vroom": vroom_solver.solve}
@@ -67,13 +68,26 @@ def inspection_plan(
     shift_minutes: int = 480,
     settings: PlanSettings = DEFAULT_SETTINGS,
 ) -> InspectionPlan:
-    """The day's routes of a zone's inspectors, from its base, for everyone due that day."""
-    base = zone_base(connection, zone_id)
-    due = due_targets(connection, zone_id, day, settings.rules)
+    """The day's routes of a zone's inspectors, from its base, for everyone due that day,
+    solved afresh (geo/routing/stored.py keeps a plan and answers it again)."""
+    inputs = zone_day(connection, zone_id, day, settings.rules)
+    return solve_zone_day(connection, inputs, inspectors, shift_minutes, settings)
+
+
+def solve_zone_day(
+    connection: Connection,
+    inputs: ZoneDay,
+    inspectors: int = 1,
+    shift_minutes: int = 480,
+    settings: PlanSettings = DEFAULT_SETTINGS,
+) -> InspectionPlan:
+    """Solve what `zone_day` read: on the roads when they reach into the zone."""
     if settings.matrix is None:
-        road = roads_cover(connection, zone_id)
-        settings = replace(settings, matrix=RoadNetwork(connection) if road else StraightLine())
-    return plan_routes(zone_id, day, base, due, inspectors, shift_minutes, settings)
+        roads = inputs.road_version is not None
+        settings = replace(settings, matrix=RoadNetwork(connection) if roads else StraightLine())
+    return plan_routes(
+        inputs.zone_id, inputs.day, inputs.base, inputs.due, inspectors, shift_minutes, settings
+    )
 
 
 def plan_routes(

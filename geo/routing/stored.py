@@ -1,0 +1,156 @@
+"""Stored day plans (table `route_plan`): a zone's plan is solved once, then answered again for
+as long as the fingerprint of its inputs holds: the same stops in the same order, without
+solving. Across processes and hosts one request solves while the others wait on an advisory
+lock, then read what it stored. No state in the process.
+
+A visit during the day does not re-plan: the visited target stays in its place (marked), and
+the plan counts as unchanged while the targets still to visit are those it planned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from geo.due import DueTarget
+from geo.routing.codec import plan_json, plan_of, plan_targets, target_json
+from geo.routing.inputs import ZoneDay, zone_day
+from geo.routing.matrix import DETOUR_FACTOR, SPEED_KMH
+from geo.routing.plan import DEFAULT_SETTINGS, InspectionPlan, PlanSettings, solve_zone_day
+
+FORMAT = 1  # of the stored JSON and the fingerprint: raise it when either changes
+
+
+@dataclass(frozen=True)
+class PlanKey:
+    zone_id: int
+    day: date
+    inspectors: int
+    shift_minutes: int
+
+    @property
+    def lock_name(self) -> str:
+        return f"route_plan:{self.zone_id}:{self.day}:{self.inspectors}:{self.shift_minutes}"
+
+
+@dataclass(frozen=True)
+class StoredPlan:
+    plan: InspectionPlan
+    planned_at: datetime  # when it was solved; the same on every answer until it is re-solved
+    solves: int  # how many times this key has been solved
+    visited: frozenset[str]  # global ids of the zone's targets inspected on the day
+
+
+def reused(
+    connection: Connection, key: PlanKey, settings: PlanSettings = DEFAULT_SETTINGS
+) -> StoredPlan | None:
+    """The stored plan while its inputs hold, else None. Reads only: a replica will do."""
+    inputs = zone_day(connection, key.zone_id, key.day, settings.rules)
+    return _fresh(connection, key, inputs, settings)
+
+
+def solved(
+    connection: Connection, key: PlanKey, settings: PlanSettings = DEFAULT_SETTINGS
+) -> StoredPlan:
+    """The stored plan, solved and stored first unless it holds. In a transaction on the
+    primary: the lock waits for a request solving the same key, and is held to the commit."""
+    connection.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"), {"name": key.lock_name}
+    )
+    # Read after the lock: READ COMMITTED shows what a request before us has just stored.
+    inputs = zone_day(connection, key.zone_id, key.day, settings.rules)
+    stored = _fresh(connection, key, inputs, settings)
+    if stored is not None:
+        return stored
+    inputs_print = fingerprint(inputs, inputs.due, settings)
+    started = time.perf_counter()
+    plan = solve_zone_day(connection, inputs, key.inspectors, key.shift_minutes, settings)
+    solve_ms = round((time.perf_counter() - started) * 1000)
+    row = connection.execute(
+        _UPSERT,
+        {
+            "zone_id": key.zone_id,
+            "day": key.day,
+            "inspectors": key.inspectors,
+            "shift_minutes": key.shift_minutes,
+            "fingerprint": inputs_print,
+            "plan": json.dumps(plan_json(plan), ensure_ascii=False),
+            "solve_ms": solve_ms,
+        },
+    ).one()
+    return StoredPlan(plan, row.planned_at, row.solves, inputs.visited)
+
+
+def stored_plan(
+    connection: Connection, key: PlanKey, settings: PlanSettings = DEFAULT_SETTINGS
+) -> StoredPlan:
+    """Reused if it holds, else solved: for a script on the primary, inside a transaction."""
+    return reused(connection, key, settings) or solved(connection, key, settings)
+
+
+def fingerprint(inputs: ZoneDay, targets: Iterable[DueTarget], settings: PlanSettings) -> str:
+    """sha256 of everything the plan is solved from: the targets (kind, id, name, place,
+    priority, reason, service time), the base, the roads' version, the solver's settings."""
+    material = {
+        "format": FORMAT,
+        "base": list(inputs.base),
+        "roads": inputs.road_version,
+        "settings": _settings(settings),
+        "targets": sorted((target_json(t) for t in targets), key=lambda t: (t["kind"], t["id"])),
+    }
+    encoded = json.dumps(material, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def _settings(settings: PlanSettings) -> dict[str, Any]:
+    if settings.matrix is not None:
+        raise ValueError("a stored plan's distances follow the zone's roads: leave matrix unset")
+    return {
+        "shift_start": settings.shift_start.isoformat(),
+        "time_limit_s": settings.time_limit_s,
+        "solver": settings.solver,
+        "routine_days": settings.rules.routine_days,
+        "straight_line": [DETOUR_FACTOR, SPEED_KMH],
+    }
+
+
+def _fresh(
+    connection: Connection, key: PlanKey, inputs: ZoneDay, settings: PlanSettings
+) -> StoredPlan | None:
+    row = connection.execute(
+        text(
+            "SELECT fingerprint, plan, planned_at, solves FROM route_plan"
+            " WHERE zone_id = :zone_id AND day = :day AND inspectors = :inspectors"
+            " AND shift_minutes = :shift_minutes"
+        ),
+        vars(key),
+    ).first()
+    if row is None:
+        return None
+    plan = plan_of(row.plan)
+    # Targets visited since the plan was made are no longer due, but still its inputs.
+    kept = [t for t in plan_targets(plan) if t.global_id in inputs.visited]
+    if fingerprint(inputs, [*inputs.due, *kept], settings) != row.fingerprint:
+        return None
+    return StoredPlan(plan, row.planned_at, row.solves, inputs.visited)
+
+
+_UPSERT = text(
+    """
+    INSERT INTO route_plan AS p
+        (zone_id, day, inspectors, shift_minutes, fingerprint, plan, planned_at, solve_ms)
+    VALUES (:zone_id, :day, :inspectors, :shift_minutes, :fingerprint, CAST(:plan AS jsonb),
+            clock_timestamp(), :solve_ms)
+    ON CONFLICT (zone_id, day, inspectors, shift_minutes) DO UPDATE
+    SET fingerprint = excluded.fingerprint, plan = excluded.plan,
+        planned_at = excluded.planned_at, solve_ms = excluded.solve_ms, solves = p.solves + 1
+    RETURNING planned_at, solves
+    """
+)
