@@ -31,6 +31,7 @@ KINDS: dict[str, Callable[..., statements.Statement]] = {
     "near": lambda point, radius_m, first: statements.near(tuple(point), radius_m, first),
     "counts": lambda day: statements.counts(None if day is None else date.fromisoformat(day)),
     "tile": lambda z, x, y: statements.tile(z, x, y),
+    "due": lambda zone_id, day: statements.due(zone_id, date.fromisoformat(day)),
 }
 
 

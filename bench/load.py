@@ -1,4 +1,5 @@
-"""One bounded run of wrk (Debian's) against one request: requests/s, p50, p99 and errors."""
+"""One bounded run of wrk (Debian's) against one request, or a list sent in turn (a mix):
+requests/s, p50, p99 and errors."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,36 +39,43 @@ def available() -> bool:
     return shutil.which("wrk") is not None
 
 
-def drive(base_url: str, request: Request, seconds: int) -> Result:
-    with tempfile.NamedTemporaryFile(suffix=".json") as body:
-        body.write(request.body or b"")
-        body.flush()
-        env = {
-            **os.environ,
-            "WRK_METHOD": request.method,
-            "WRK_BODY_FILE": body.name if request.body else "",
-            "WRK_AUTH": request.authorization or "",
-        }
+def drive(
+    base_url: str, requests: Sequence[Request], seconds: int, connections: int = CONNECTIONS
+) -> Result:
+    with tempfile.NamedTemporaryFile(suffix=".requests") as listed:
+        listed.write(b"".join(map(_listed, requests)))
+        listed.flush()
         command = [
             "wrk",
             "-t",
             str(THREADS),
             "-c",
-            str(CONNECTIONS),
+            str(connections),
             "-d",
             f"{seconds}s",
             "--timeout",
             "10s",
             "-s",
             str(SCRIPT),
-            base_url + request.path,
+            base_url + requests[0].path,
         ]
         done = subprocess.run(
-            command, env=env, capture_output=True, text=True, timeout=seconds + GRACE_S
+            command,
+            env={**os.environ, "WRK_REQUESTS": listed.name},
+            capture_output=True,
+            text=True,
+            timeout=seconds + GRACE_S,
         )
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed: {done.stderr.strip()}")
     return parsed(done.stdout)
+
+
+def _listed(request: Request) -> bytes:
+    """request.lua's format: method, path, authorization and body length on a line, the body."""
+    body = request.body or b""
+    line = f"{request.method}\t{request.path}\t{request.authorization or ''}\t{len(body)}\n"
+    return line.encode() + body
 
 
 def parsed(output: str) -> Result:

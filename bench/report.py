@@ -1,11 +1,13 @@
 """Tables of the throughput run: printed, written into BENCHMARKS.md's Throughput section, and
-p50 of (a) against table size as a CSV (and a PNG when matplotlib is installed)."""
+p50 of every scenario against table size as a CSV and a PNG (matplotlib: `pip install .[bench]`)."""
 
 from __future__ import annotations
 
 import csv
 import re
+import textwrap
 from pathlib import Path
+from typing import Any
 
 from bench.load import Result
 
@@ -16,6 +18,8 @@ HEADING = "## Throughput"
 
 # results[size][scenario title][server]: a Result, or a string saying why there is none
 Results = dict[int, dict[str, dict[str, Result | str]]]
+# remarks[size][scenario title]: a line printed under the scenario's table
+Remarks = dict[int, dict[str, str]]
 
 
 def table(rows: dict[str, Result | str]) -> list[str]:
@@ -46,12 +50,14 @@ def ratios(rows: dict[str, Result | str]) -> str:
     return "req/s ratios: " + ", ".join(parts)
 
 
-def markdown(results: Results) -> list[str]:
+def markdown(results: Results, remarks: Remarks) -> list[str]:
     lines: list[str] = []
     for size, scenarios in results.items():
         lines += [f"### {size:,} enterprises", ""]
         for title, rows in scenarios.items():
             lines += [f"**{title}**", "", *table(rows), "", ratios(rows), ""]
+            if title in remarks.get(size, {}):
+                lines += [remarks[size][title], ""]
     return lines
 
 
@@ -67,21 +73,20 @@ def write_section(body: list[str]) -> None:
     BENCHMARKS.write_text(text, encoding="utf-8")
 
 
-def latency_by_size(results: Results, scenario_prefix: str, out: Path) -> list[Path]:
-    """p50 of one scenario against table size: a CSV always, a PNG if matplotlib is there."""
-    rows = []
-    for size, scenarios in results.items():
-        for title, servers in scenarios.items():
-            if title.startswith(scenario_prefix):
-                for server, found in servers.items():
-                    if isinstance(found, Result):
-                        rows.append(
-                            (size, server, found.p50_ms, found.p99_ms, found.requests_per_s)
-                        )
+def latency_by_size(results: Results, out: Path) -> list[Path]:
+    """p50 of every scenario against table size: a CSV always, and a PNG of one panel per
+    scenario (one line per server, log axes) if matplotlib is there."""
+    rows = [
+        (size, title, server, found.p50_ms, found.p99_ms, found.requests_per_s)
+        for size, scenarios in results.items()
+        for title, servers in scenarios.items()
+        for server, found in servers.items()
+        if isinstance(found, Result)
+    ]
     csv_path = out.with_suffix(".csv")
     with csv_path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["enterprises", "server", "p50_ms", "p99_ms", "requests_per_s"])
+        writer.writerow(["enterprises", "scenario", "server", "p50_ms", "p99_ms", "requests_per_s"])
         writer.writerows(rows)
     written = [csv_path]
     try:
@@ -89,20 +94,46 @@ def latency_by_size(results: Results, scenario_prefix: str, out: Path) -> list[P
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
     except ImportError:
         return written
-    figure, axes = plt.subplots(figsize=(6, 4))
-    for server in SERVERS:
-        points = sorted((size, p50) for size, name, p50, _, _ in rows if name == server)
-        if points:
-            axes.plot(*zip(*points, strict=True), marker="o", label=server)
-    axes.set_xscale("log")
-    axes.set_xlabel("enterprises")
-    axes.set_ylabel("p50 latency, ms")
-    axes.set_title(f"{scenario_prefix}: p50 against table size")
-    axes.legend()
-    figure.tight_layout()
+    titles = list(dict.fromkeys(title for _, title, *_ in rows))
+    if not titles:
+        return written
+    columns = min(3, len(titles))
+    lines = -(-len(titles) // columns)
+    figure, panels = plt.subplots(
+        lines, columns, figsize=(4.6 * columns, 3.2 * lines), squeeze=False
+    )
+    lines_of: dict[str, Any] = {}
+    for axes, title in zip(panels.flat, titles, strict=False):
+        for colour, server in enumerate(SERVERS):
+            points = sorted(
+                (size, p50) for size, t, name, p50, *_ in rows if (t, name) == (title, server)
+            )
+            if points:
+                (lines_of[server],) = axes.plot(
+                    *zip(*points, strict=True), marker="o", color=f"C{colour}"
+                )
+        axes.set_xscale("log")
+        axes.set_yscale("log")
+        axes.set_xticks(sorted(results), [f"{size:,}" for size in sorted(results)])
+        axes.xaxis.set_minor_locator(NullLocator())
+        axes.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        axes.yaxis.set_minor_locator(NullLocator())
+        axes.set_title(textwrap.fill(title, 48), fontsize=8)
+        axes.set_xlabel("enterprises", fontsize=8)
+        axes.set_ylabel("p50, ms", fontsize=8)
+        axes.tick_params(labelsize=7)
+        axes.grid(True, alpha=0.3)
+    for axes in panels.flat[len(titles) :]:
+        axes.set_visible(False)
+    figure.suptitle("p50 latency against table size (log axes)")
+    figure.legend(list(lines_of.values()), list(lines_of), loc="upper right", fontsize=8)
+    figure.tight_layout(rect=(0, 0, 0.92, 1))
     png_path = out.with_suffix(".png")
     figure.savefig(png_path, dpi=100)
+    plt.close(figure)
     written.append(png_path)
     return written

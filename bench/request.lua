@@ -1,23 +1,45 @@
--- wrk script for bench/load.py: method, body file and Authorization from the environment;
--- counts answers that are not 200 or that carry GraphQL "errors", across every thread.
-local method = os.getenv("WRK_METHOD") or "GET"
-local body_file = os.getenv("WRK_BODY_FILE")
-local auth = os.getenv("WRK_AUTH")
-local body = nil
-if body_file and body_file ~= "" then
-  local f = assert(io.open(body_file, "rb")); body = f:read("*a"); f:close()
+-- wrk script for bench/load.py: sends the requests listed in the file WRK_REQUESTS in turn (one
+-- request, or a mix), and counts answers that are not 200 or that carry GraphQL "errors", across
+-- every thread. Each entry: "method\tpath\tauthorization\tlength\n" then the body's bytes.
+local listed = {}
+do
+  local f = assert(io.open(os.getenv("WRK_REQUESTS"), "rb"))
+  while true do
+    local line = f:read("*l")
+    if not line then break end
+    local method, path, auth, length = line:match("^(%S+)\t(%S+)\t([^\t]*)\t(%d+)$")
+    assert(method, "bad request line: " .. line)
+    length = tonumber(length)
+    local body = nil
+    if length > 0 then body = f:read(length) end
+    table.insert(listed, {method = method, path = path, auth = auth, body = body})
+  end
+  f:close()
 end
 local threads = {}
+local requests = {}
+local turn = 1
 
-function setup(thread) table.insert(threads, thread) end
+function setup(thread)
+  thread:set("offset", #threads)
+  table.insert(threads, thread)
+end
 
 function init(args)
   failed = 0
-  wrk.method = method
-  wrk.body = body
-  wrk.headers["Content-Type"] = "application/json"
-  wrk.headers["Accept-Encoding"] = "identity"
-  if auth and auth ~= "" then wrk.headers["Authorization"] = auth end
+  for _, r in ipairs(listed) do
+    local headers = {["Content-Type"] = "application/json", ["Accept-Encoding"] = "identity"}
+    if r.auth ~= "" then headers["Authorization"] = r.auth end
+    table.insert(requests, wrk.format(r.method, r.path, headers, r.body))
+  end
+  -- The threads start apart in the list, so that a mix is mixed from the first request.
+  turn = (offset * math.floor(#requests / 2)) % #requests + 1
+end
+
+function request()
+  local r = requests[turn]
+  turn = turn % #requests + 1
+  return r
 end
 
 function response(status, headers, body)

@@ -1,16 +1,20 @@
 """The scenarios of issue 6, each as the request fugong, the raw baseline and PostGraphile get
-(None where PostGraphile has no equivalent), with a viewport found by counting."""
+(None where PostGraphile has no equivalent), with a viewport and a patrol zone found by counting,
+and the mix of (g) as the demo inspector and town officer."""
 
 from __future__ import annotations
 
 import json
 import math
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import psycopg2
 
 from bench.load import Request
+from geo import due
+from geo.db import make_engine
 
 CENTRE = (119.578, 25.872)
 TARGET_FEATURES = 1000
@@ -19,9 +23,22 @@ NEAR_FIRST = 50
 PAST_DAY = "2020-02-20"
 TILE_ZOOMS = (12, 15)
 MAX_FEATURES = 10_000  # fugong's default FUGONG_MAX_FEATURES; features asks for every match
+ROUTE_DAY = "2020-02-27"  # the demo's last day: a fixed day, so every run plans the same targets
+TARGET_DUE = 100
+SHORTLIST = 5  # zones whose targets, counted in SQL, are nearest TARGET_DUE; then the rules decide
+MIX_ROLES = ("inspector", "town")  # (g): the demo accounts whose scope the mix measures
 
 TYPED_NODE = "id name category staffTotal flag { color reason } area { name } geometry"
 PG_NODE = "id name category staffTotal flagColor flagReason areaByAreaId { name } geom { geojson }"
+# What an inspector's phone pulls at the start of the day; no personal data (a rental's address
+# would be an audited read, a write per request).
+ROUTE_QUERY = (
+    "query($zone: ID!, $day: Date!) { inspectionRoute(zoneId: $zone, date: $day) {"
+    " date distanceModel routes { distanceMeters durationMinutes geometry stops {"
+    " sequence reason plannedArrival target { ... on Node { id }"
+    " ... on Enterprise { name } ... on ConstructionSite { name } } } }"
+    " unvisited { ... on Node { id } } } }"
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +49,12 @@ class Scenario:
     raw: Request
     postgraphile: Request | None
     spec: list[Any]  # the baseline's statement: [kind, *args]
+
+
+@dataclass(frozen=True)
+class Zone:
+    id: int
+    due: int  # targets due on ROUTE_DAY
 
 
 def viewport(database_url: str) -> tuple[list[float], int]:
@@ -46,6 +69,68 @@ def viewport(database_url: str) -> tuple[list[float], int]:
                     break
                 low, high = (half, high) if count < TARGET_FEATURES else (low, half)
     return _square(half), count
+
+
+def route_zone(database_url: str) -> Zone:
+    """The patrol zone whose targets due on ROUTE_DAY are nearest TARGET_DUE (then the lowest
+    id): every zone's targets counted in SQL, the nearest few counted again by geo.due's rules."""
+    shortlist = _rows(
+        database_url,
+        "SELECT id FROM (SELECT z.id,"
+        " (SELECT count(*) FROM enterprise e WHERE ST_Intersects(e.geom, z.boundary))"
+        " + (SELECT count(*) FROM construction_site s"
+        "    WHERE ST_Intersects(s.footprint, z.boundary) OR ST_Intersects(s.entrance, z.boundary))"
+        " + (SELECT count(*) FROM rental_property r WHERE ST_Intersects(r.geom, z.boundary))"
+        " AS targets FROM patrol_zone z) AS counted ORDER BY abs(targets - %s), id LIMIT %s",
+        (TARGET_DUE, SHORTLIST),
+    )
+    zones = _counted(database_url, [zone_id for (zone_id,) in shortlist])
+    return min(zones, key=lambda z: (abs(z.due - TARGET_DUE), z.id))
+
+
+def inspector_zone(database_url: str) -> Zone:
+    """The demo inspector's zone (the first of theirs), with its targets due on ROUTE_DAY."""
+    [(zone_id,)] = _rows(
+        database_url,
+        "SELECT min(l.zone_id) FROM account_zone l JOIN account a ON a.id = l.account_id"
+        " WHERE a.username = %s",
+        (MIX_ROLES[0],),
+    )
+    return _counted(database_url, [zone_id])[0]
+
+
+def solves(database_url: str, zone: Zone) -> int | None:
+    """How many times fugong has solved the zone's stored plans for ROUTE_DAY (table route_plan,
+    counting each solve), or None when this build stores no plans."""
+    [(stored,)] = _rows(database_url, "SELECT to_regclass('route_plan') IS NOT NULL", ())
+    if not stored:
+        return None
+    [(count,)] = _rows(
+        database_url,
+        "SELECT coalesce(sum(solves), 0) FROM route_plan WHERE zone_id = %s AND day = %s",
+        (zone.id, ROUTE_DAY),
+    )
+    return int(count)
+
+
+def _rows(database_url: str, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    connection = psycopg2.connect(database_url, connect_timeout=10)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+    finally:
+        connection.close()
+
+
+def _counted(database_url: str, zone_ids: list[int]) -> list[Zone]:
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        with engine.connect() as connection:
+            day = date.fromisoformat(ROUTE_DAY)
+            return [Zone(z, len(due.due_targets(connection, z, day))) for z in zone_ids]
+    finally:
+        engine.dispose()
 
 
 def _square(half_deg: float) -> list[float]:
@@ -106,7 +191,8 @@ def pg_typed(first: int | None, node: str) -> bytes:
     return query.encode()
 
 
-def all_scenarios(bbox: list[float], token: str) -> list[Scenario]:
+def all_scenarios(bbox: list[float], token: str, zone: Zone | None) -> list[Scenario]:
+    """(a)–(e) in the viewport, and (f) for the zone (none without one), called with the token."""
     auth = f"Bearer {token}"
     box = json.dumps(bbox)
     pg_box = {"box": polygon(bbox)}
@@ -128,7 +214,7 @@ def all_scenarios(bbox: list[float], token: str) -> list[Scenario]:
     found = [
         Scenario(
             "a_features",
-            f"(a) features(layer: ENTERPRISES, where: {{bbox}}), bbox {box}",
+            "(a) features(layer: ENTERPRISES, where: {bbox})",
             post(graphql(f"{{ features(layer: ENTERPRISES, where: {{bbox: {box}}}) }}")),
             raw("a_features"),
             pg(None, pg_features),
@@ -188,4 +274,22 @@ def all_scenarios(bbox: list[float], token: str) -> list[Scenario]:
                 ["tile", z, x, y],
             )
         )
+    if zone is not None:
+        found.append(
+            Scenario(
+                "f_route",
+                f'(f) inspectionRoute(zoneId, date: "{ROUTE_DAY}"), the same zone and day again',
+                post(graphql(ROUTE_QUERY, {"zone": f"PatrolZone:{zone.id}", "day": ROUTE_DAY})),
+                raw("f_route"),
+                None,
+                ["due", zone.id, ROUTE_DAY],
+            )
+        )
     return found
+
+
+def mixed(bbox: list[float], tokens: dict[str, str], zone: Zone | None) -> list[Request]:
+    """(g): fugong's request of every scenario once for each role of MIX_ROLES, in turn; the
+    viewport, point and tiles are centred in the inspector's zone, in the town officer's town."""
+    by_role = [all_scenarios(bbox, tokens[role], zone) for role in MIX_ROLES]
+    return [s.fugong for same in zip(*by_role, strict=True) for s in same]

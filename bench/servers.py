@@ -69,7 +69,12 @@ def started(
 
 def fugong(database_url: str) -> Any:
     port = free_port()
-    env = {"DATABASE_URL": database_url, "PORT": str(port), "WORKERS": str(WORKERS)}
+    env = {
+        "DATABASE_URL": database_url,
+        "PORT": str(port),
+        "WORKERS": str(WORKERS),
+        "FUGONG_ACCESS_LOG": "0",  # as the others: no line per request
+    }
     command = [str(ROOT / ".venv/bin/fugong"), "serve", "--workers", str(WORKERS)]
     return started("fugong", command, env, port, "/health")
 

@@ -11,8 +11,9 @@ from sqlalchemy import JSON, String, func, literal, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql import ClauseElement
 
+from geo import due as due_rules
 from geo import flag_counts, layers, queries, tiles
-from geo.filters import Near, SpatialFilter
+from geo.filters import Near, SpatialFilter, within_nearest
 from geo.models import Role
 from geo.scope import Caller
 
@@ -24,19 +25,25 @@ Statement = tuple[str, dict[str, Any]]
 
 
 class _Captured(Exception):
-    def __init__(self, statement: ClauseElement) -> None:
+    def __init__(self, statement: ClauseElement, parameters: dict[str, Any] | None) -> None:
         self.statement = statement
+        self.parameters = parameters
 
 
 class _Recorder:
     """Stands in for a Session: the first statement a geo function runs is caught, not run."""
 
-    def execute(self, statement: ClauseElement, *args: Any, **kwargs: Any) -> Any:
-        raise _Captured(statement)
+    def execute(
+        self, statement: ClauseElement, parameters: dict[str, Any] | None = None, **kwargs: Any
+    ) -> Any:
+        raise _Captured(statement, parameters)
 
 
-def compiled(statement: ClauseElement) -> Statement:
-    done = statement.compile(dialect=DIALECT)
+def compiled(statement: ClauseElement, parameters: dict[str, Any] | None = None) -> Statement:
+    if parameters:  # values given to execute() beside a text() statement
+        statement = statement.params(parameters)
+    # render_postcompile: an IN over a list (an expanding parameter) becomes one per value.
+    done = statement.compile(dialect=DIALECT, compile_kwargs={"render_postcompile": True})
     return str(done), {name: _plain(value) for name, value in done.params.items()}
 
 
@@ -53,7 +60,7 @@ def captured(function: Any, *args: Any) -> Statement:
     try:
         function(_Recorder(), *args)
     except _Captured as caught:
-        return compiled(caught.statement)
+        return compiled(caught.statement, caught.parameters)
     raise RuntimeError(f"{function.__name__} ran no statement")
 
 
@@ -71,13 +78,17 @@ def features(bbox: list[float], limit: int) -> Statement:
     sql, params = captured(
         queries.feature_collection, DISTRICT, layers.ENTERPRISES, spatial, queries.Crs.WGS84, limit
     )
-    return as_graphql("features", (sql, params))
+    # geo answers the collection and how many features it holds; the response needs the first.
+    collection = f"SELECT fc.json FROM ({sql}) AS fc(json, features)"  # noqa: S608
+    return as_graphql("features", (collection, params))
 
 
 def enterprises(spatial: SpatialFilter, first: int, near: bool = False) -> Statement:
     """The typed page as JSON rows: what `enterprises { edges { node {…} } }` selects."""
     table, area = layers.ENTERPRISES.table, layers.AREAS.table
     clauses, distance = queries.filtered(_Recorder(), DISTRICT, layers.ENTERPRISES, spatial, None)  # type: ignore[arg-type]
+    if spatial.near is not None:  # as geo.queries.page does
+        clauses.append(within_nearest(layers.ENTERPRISES, spatial, clauses, first))
     fields: list[Any] = [
         "id",
         literal("Enterprise:") + table.c.id.cast(String),
@@ -133,3 +144,11 @@ def tile(z: int, x: int, y: int) -> Statement:
 def near(point: tuple[float, float], radius_m: float, first: int) -> Statement:
     spatial = SpatialFilter(near=Near({"type": "Point", "coordinates": list(point)}, radius_m))
     return enterprises(spatial, first, near=True)
+
+
+def due(zone_id: int, day: date) -> Statement:
+    """The zone's targets with what the due rules read (geo.due's one query), as JSON rows: the
+    SQL an inspection plan needs; the rules and the solver are Python."""
+    sql, params = captured(due_rules.candidates, zone_id, day)
+    rows = f"SELECT coalesce(json_agg(c), '[]') FROM ({sql}) AS c"  # noqa: S608  (geo's own SQL)
+    return as_graphql("dueCandidates", (rows, params))
