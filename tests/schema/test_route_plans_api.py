@@ -108,3 +108,14 @@ def test_every_pull_checks_the_caller_first(db, as_user, anonymous, client, toke
         "BAD_USER_INPUT"
     )
     assert solves(db, other) == 1
+
+
+def test_a_stored_pull_reads_its_targets_in_a_few_statements(as_user, zone_id, statements):
+    inspector = as_user("inspector")
+    pull(inspector, zone_id, shift=60)  # solved and stored
+    statements.clear()
+    plan = pull(inspector, zone_id, shift=60)
+    queries = [s for s in statements if s.startswith(("SELECT", "WITH"))]
+    # A short shift leaves most targets unvisited; they load together, not one by one.
+    assert len(plan["unvisited"]) > 50 and stops(plan)
+    assert len(queries) <= 8, [q[:80] for q in queries]
