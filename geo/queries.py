@@ -96,19 +96,32 @@ def page(
     clauses, distance = filtered(session, caller, layer, spatial, flag)
     id_column = layer.table.c.id
     sort_key: ColumnElement[Any] = distance if distance is not None else id_column
-    cursor = cursor_of(sort_key, id_column)
-    if edge is None:
-        columns = _columns(layer, distance)
-    else:
-        row = selection.Row(layer, caller, distance, cursor)
-        columns = [selection.json_object(row, edge).cast(String).label("edge")]
     if after is not None:
         key, last_id = decode_cursor(after)
         clauses.append(or_(sort_key > key, and_(sort_key == key, id_column > last_id)))
     if spatial is not None and spatial.near is not None:
         clauses.append(within_nearest(layer, spatial, clauses, first + 1))
-    query = select(*columns, cursor.label("cursor")).where(*clauses)
-    query = query.order_by(*([] if distance is None else [distance]), id_column).limit(first + 1)
+    # The page's rows first, then what is shown of them: in one query, PostgreSQL would build
+    # the JSON and the cursor of every matching row before keeping the first of them.
+    chosen = (
+        select(id_column, sort_key.label("sort_key"))
+        .where(*clauses)
+        .order_by(*([] if distance is None else [distance]), id_column)
+        .limit(first + 1)
+        .subquery("chosen")
+    )
+    shown_distance = None if distance is None else chosen.c.sort_key
+    cursor = cursor_of(chosen.c.sort_key, chosen.c.id)
+    if edge is None:
+        columns = _columns(layer, shown_distance)
+    else:
+        row = selection.Row(layer, caller, shown_distance, cursor)
+        columns = [selection.json_object(row, edge).cast(String).label("edge")]
+    query = (
+        select(*columns, cursor.label("cursor"))
+        .select_from(layer.table.join(chosen, chosen.c.id == id_column))
+        .order_by(chosen.c.sort_key, chosen.c.id)
+    )
     rows = session.execute(query).mappings().all()
     return Page(rows[:first], len(rows) > first)
 
