@@ -4,7 +4,9 @@ a migration came since)."""
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 
 import psycopg2
 from sqlalchemy import text
@@ -44,6 +46,34 @@ def ensure(server: str, size: int) -> str:
         engine.dispose()
     print(f"  seeded fugong_bench_{size} in {time.monotonic() - started:.0f} s")
     return database_url
+
+
+@contextlib.contextmanager
+def scratch(server: str, name: str) -> Iterator[str]:
+    """A fresh, migrated database for one benchmark run, dropped afterwards; its URL."""
+    _drop(server, name)
+    _create_if_missing(server, name)
+    database_url = f"{server.rstrip('/')}/{name}"
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        with engine.begin() as connection:
+            migrations.upgrade(connection)
+    finally:
+        engine.dispose()
+    try:
+        yield database_url
+    finally:
+        _drop(server, name)
+
+
+def _drop(server: str, name: str) -> None:
+    connection = psycopg2.connect(f"{server.rstrip('/')}/postgres", connect_timeout=10)
+    connection.autocommit = True  # DROP DATABASE refuses to run inside a transaction
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        connection.close()
 
 
 def _vacuum(database_url: str) -> None:

@@ -10,15 +10,16 @@ import time
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import text
+from sqlalchemy import Engine
 
-import migrations
+from bench import databases
 from geo.db import make_engine
 from geo.roads import import_osm
 from geo.routing.roads import RoadNetwork
 from tests.geo.osm import write_grid
 
 SCRATCH_DB = "fugong_bench_roads"
+Box = tuple[float, float, float, float]
 ZONE_BOX = (119.548762, 25.8567, 119.593247, 25.885407)  # 金峰镇第一片区's bounding box
 STEP_DEG = 0.00135  # ~150 m at 26° N, in latitude; about 135 m in longitude
 GRIDS = {"6 × 6 (test grid)": (6, ZONE_BOX), "40 × 40": (40, None)}
@@ -30,48 +31,46 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database-url", default="postgresql://fugong@127.0.0.1:54329")
     args = parser.parse_args()
-    admin = make_engine(f"{args.database_url}/postgres")
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {SCRATCH_DB}"))
-    engine = make_engine(f"{args.database_url}/{SCRATCH_DB}")
-    try:
-        with engine.begin() as connection:
-            migrations.upgrade(connection)
-        print(f"| grid | edges | import s | matrix {POINTS} points s (median / max of {RUNS}) |")
-        print("|---|---:|---:|---:|")
-        for name, (size, box) in GRIDS.items():
-            west, south = ZONE_BOX[:2]
-            box = box or (west, south, west + STEP_DEG * (size - 1), south + STEP_DEG * (size - 1))
-            with tempfile.TemporaryDirectory() as tmp, engine.begin() as connection:
-                path = Path(tmp) / "grid.osm"
-                write_grid(path, *box, size=size)
-                started = time.perf_counter()
-                counts = import_osm(connection, path)
-                import_s = time.perf_counter() - started
-                rng = np.random.default_rng(1)
-                points = list(
-                    zip(
-                        rng.uniform(box[0], box[2], POINTS).tolist(),
-                        rng.uniform(box[1], box[3], POINTS).tolist(),
-                        strict=True,
-                    )
-                )
-                roads = RoadNetwork(connection)
-                times = []
-                for _ in range(RUNS):
-                    started = time.perf_counter()
-                    roads.matrix(points)
-                    times.append(time.perf_counter() - started)
+    with databases.scratch(args.database_url, SCRATCH_DB) as database_url:
+        engine = make_engine(database_url)
+        try:
             print(
-                f"| {name} | {counts['roads']} | {import_s:.2f} |"
-                f" {statistics.median(times):.2f} / {max(times):.2f} |"
+                f"| grid | edges | import s | matrix {POINTS} points s (median / max of {RUNS}) |"
             )
-    finally:
-        engine.dispose()
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)"))
-        admin.dispose()
+            print("|---|---:|---:|---:|")
+            for name, (size, box) in GRIDS.items():
+                print(_grid_row(engine, name, size, box))
+        finally:
+            engine.dispose()
+
+
+def _grid_row(engine: Engine, name: str, size: int, box: Box | None) -> str:
+    west, south = ZONE_BOX[:2]
+    box = box or (west, south, west + STEP_DEG * (size - 1), south + STEP_DEG * (size - 1))
+    with tempfile.TemporaryDirectory() as tmp, engine.begin() as connection:
+        path = Path(tmp) / "grid.osm"
+        write_grid(path, *box, size=size)
+        started = time.perf_counter()
+        counts = import_osm(connection, path)
+        import_s = time.perf_counter() - started
+        rng = np.random.default_rng(1)
+        points = list(
+            zip(
+                rng.uniform(box[0], box[2], POINTS).tolist(),
+                rng.uniform(box[1], box[3], POINTS).tolist(),
+                strict=True,
+            )
+        )
+        roads = RoadNetwork(connection)
+        times = []
+        for _ in range(RUNS):
+            started = time.perf_counter()
+            roads.matrix(points)
+            times.append(time.perf_counter() - started)
+    return (
+        f"| {name} | {counts['roads']} | {import_s:.2f} |"
+        f" {statistics.median(times):.2f} / {max(times):.2f} |"
+    )
 
 
 if __name__ == "__main__":

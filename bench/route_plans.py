@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import Engine, text
 from starlette.testclient import TestClient
 
-import migrations
 from api.app import create_app
 from api.auth import issue_token
 from api.settings import get_settings
+from bench import databases
 from geo import seed
 from geo.db import make_engine, make_sessionmaker
 from geo.routing import PlanKey, reused, solved, stored_plan
@@ -127,32 +127,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database-url", default="postgresql://fugong@127.0.0.1:54329")
     args = parser.parse_args()
-    admin = make_engine(f"{args.database_url}/postgres")
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {SCRATCH_DB}"))
-    engine = make_engine(f"{args.database_url}/{SCRATCH_DB}", pool_size=RACERS // 2)
-    try:
-        with engine.begin() as connection:
-            migrations.upgrade(connection)
-            seed.seed(connection)
-            zone = connection.execute(
-                text(
-                    "SELECT zone_id FROM account_zone JOIN account ON account.id = account_id"
-                    " WHERE username = 'inspector'"
-                )
-            ).scalar_one()
-        print("| pull | runs | wall ms (median / max) | CPU ms (median) |")
-        print("|---|---:|---:|---:|")
-        for line in [*geo_pulls(engine, zone), *graphql_pulls(engine, zone)]:
-            print(line)
-        print()
-        print(racing_pulls(engine, zone))
-    finally:
-        engine.dispose()
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)"))
-        admin.dispose()
+    with databases.scratch(args.database_url, SCRATCH_DB) as database_url:
+        engine = make_engine(database_url, pool_size=RACERS // 2)
+        try:
+            with engine.begin() as connection:
+                seed.seed(connection)
+                zone = connection.execute(
+                    text(
+                        "SELECT zone_id FROM account_zone JOIN account ON account.id = account_id"
+                        " WHERE username = 'inspector'"
+                    )
+                ).scalar_one()
+            print("| pull | runs | wall ms (median / max) | CPU ms (median) |")
+            print("|---|---:|---:|---:|")
+            for line in [*geo_pulls(engine, zone), *graphql_pulls(engine, zone)]:
+                print(line)
+            print()
+            print(racing_pulls(engine, zone))
+        finally:
+            engine.dispose()
 
 
 if __name__ == "__main__":
