@@ -16,6 +16,7 @@ from graphql import (
     FieldNode,
     FragmentSpreadNode,
     GraphQLInterfaceType,
+    GraphQLList,
     GraphQLObjectType,
     GraphQLOutputType,
     SelectionSetNode,
@@ -147,11 +148,13 @@ def _key(node: FieldNode) -> str:
 
 
 class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """Passes a value the database built (an orjson.Fragment) through completion untouched."""
+    """Passes a list the database built (compiled edges, an orjson.Fragment) through
+    completion untouched. A FeatureCollection needs nothing here: GeoJSON's serialize is the
+    identity."""
 
-    def complete_value(
+    def complete_list_value(
         self,
-        return_type: GraphQLOutputType,
+        return_type: GraphQLList[GraphQLOutputType],
         field_details_list: Any,
         info: Any,
         path: Any,
@@ -160,6 +163,6 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         if isinstance(result, orjson.Fragment):
             return result
-        return super().complete_value(
+        return super().complete_list_value(
             return_type, field_details_list, info, path, result, position_context
         )
