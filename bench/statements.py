@@ -40,11 +40,11 @@ class _Recorder:
 
 
 def compiled(statement: ClauseElement, parameters: dict[str, Any] | None = None) -> Statement:
-    if parameters:  # values given to execute() beside a text() statement
+    if parameters:  # values given to execute() for the statement's named parameters
         statement = statement.params(parameters)
-    # render_postcompile: an IN over a list (an expanding parameter) becomes one per value.
-    done = statement.compile(dialect=DIALECT, compile_kwargs={"render_postcompile": True})
-    return str(done), {name: _plain(value) for name, value in done.params.items()}
+    # Expanded: an IN over a list (an expanding parameter) becomes one parameter per value.
+    expanded = statement.compile(dialect=DIALECT).construct_expanded_state()
+    return expanded.statement, {k: _plain(v) for k, v in expanded.parameters.items()}
 
 
 def _plain(value: Any) -> Any:

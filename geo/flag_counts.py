@@ -9,6 +9,7 @@ change of the history; a past day is the sum of its days so far.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Select,
     Subquery,
     Text,
+    bindparam,
     case,
     column,
     false,
@@ -37,6 +39,7 @@ from geo.flags import HISTORY, SHAPES, Executor
 from geo.models import Area, FlagColor, FlagSource
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
+Day = date | ColumnElement[date]  # a day, or a parameter bound to one
 AREA = Area.__table__
 ALL_KINDS = FLAGGED
 _TALLIED = {"kind": Text, "area_id": Integer, "color": HISTORY.c.to_color.type, "n": Integer}
@@ -104,7 +107,7 @@ def color_as_of(kind: TargetKind, before: datetime | None) -> ColumnElement[Any]
     return case((table.c.flag_since < before, table.c.flag_color), else_=last)
 
 
-def tallied(kinds: Collection[TargetKind], day: date | None) -> Select[Any]:
+def tallied(kinds: Collection[TargetKind], day: Day | None) -> Select[Any]:
     """(area_id, color, n): the targets of these kinds per area and colour, by their stored
     flags (no day) or by the history up to the end of `day`."""
     if not kinds:
@@ -123,7 +126,7 @@ def tallied(kinds: Collection[TargetKind], day: date | None) -> Select[Any]:
     )
 
 
-def _counts_below(roots: Select[Any], kinds: Collection[TargetKind], day: date | None) -> Subquery:
+def _counts_below(roots: Select[Any], kinds: Collection[TargetKind], day: Day | None) -> Subquery:
     """(root_id, green, yellow, red, total) of the targets anywhere below each root area."""
     below = select(AREA.c.id, AREA.c.id.label("root_id")).where(AREA.c.id.in_(roots))
     below_cte = below.cte("below", recursive=True)
@@ -153,19 +156,8 @@ def flag_counts(
     """Counts per area one level below `area_code` (default: the district's towns), in one
     statement; targets count under the child area whose subtree holds their area."""
     past_day = past(day)
-    if area_code is None:
-        parent = select(AREA.c.id).where(AREA.c.parent_id.is_(None))
-    else:
-        parent = select(AREA.c.id).where(AREA.c.code == area_code)
-    children = select(AREA.c.id).where(AREA.c.parent_id.in_(parent))
-    counts = _counts_below(children, kinds, past_day)
-    query = (
-        select(*area_columns(), *_zero_if_none(counts))
-        .outerjoin(counts, counts.c.root_id == AREA.c.id)
-        .where(AREA.c.parent_id.in_(parent))
-        .order_by(AREA.c.code)
-    )
-    rows = session.execute(query).mappings().all()
+    query = _counts_query(area_code is not None, past_day is not None, tuple(kinds))
+    rows = session.execute(query, {"area_code": area_code, "day": past_day}).mappings().all()
     if not rows and area_code is not None:
         # Empty: an area without children, or no such area (asked only in this case).
         if session.execute(select(AREA.c.id).where(AREA.c.code == area_code)).first() is None:
@@ -173,6 +165,25 @@ def flag_counts(
     return [
         AreaFlagCounts(row, row["green"], row["yellow"], row["red"], row["total"]) for row in rows
     ]
+
+
+@functools.cache
+def _counts_query(by_code: bool, dated: bool, kinds: tuple[TargetKind, ...]) -> Select[Any]:
+    """flag_counts' statement for each shape of its arguments, built once: building it costs
+    several times what PostgreSQL takes to answer it from the tallies. Binds area_code, day."""
+    if by_code:
+        parent = select(AREA.c.id).where(AREA.c.code == bindparam("area_code", type_=Text))
+    else:
+        parent = select(AREA.c.id).where(AREA.c.parent_id.is_(None))
+    children = select(AREA.c.id).where(AREA.c.parent_id.in_(parent))
+    day = bindparam("day", type_=Date) if dated else None
+    counts = _counts_below(children, kinds, day)
+    return (
+        select(*area_columns(), *_zero_if_none(counts))
+        .outerjoin(counts, counts.c.root_id == AREA.c.id)
+        .where(AREA.c.parent_id.in_(parent))
+        .order_by(AREA.c.code)
+    )
 
 
 def area_flag_counts(
