@@ -15,6 +15,7 @@ import migrations
 from geo.db import make_engine
 from geo.seed import demo, reset, seed
 
+NO_PARALLEL = "SET max_parallel_workers_per_gather = 0"
 DEFAULT_SERVER = "postgresql://fugong@127.0.0.1:54329"
 
 
@@ -33,6 +34,9 @@ def ensure(server: str, size: int) -> str:
     try:
         with engine.begin() as connection:
             migrations.upgrade(connection)
+            # What fugong sets for its own sessions (geo.db.SESSION_OPTIONS), here for every
+            # server measured on the database, so the raw baseline and PostGraphile get it too.
+            connection.execute(text(f"ALTER DATABASE fugong_bench_{size} {NO_PARALLEL}"))
         if reuse:
             print(f"  reusing fugong_bench_{size}")
             return database_url
