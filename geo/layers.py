@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table
+from sqlalchemy import ColumnElement, String, Table, literal
 
 from geo import flags
 from geo.models import (
@@ -35,6 +35,10 @@ class Layer:
     @property
     def geometry(self) -> ColumnElement[Any]:
         return self.table.c[self.geometry_column]
+
+    def global_id(self, id_column: ColumnElement[Any]) -> ColumnElement[str]:
+        """The id clients see, Enterprise:42, built in SQL."""
+        return literal(f"{self.type_name}:") + id_column.cast(String)
 
     @property
     def area_column(self) -> ColumnElement[Any]:

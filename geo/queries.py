@@ -243,7 +243,7 @@ def feature_collection(
         "type",
         "Feature",
         "id",
-        literal(f"{layer.type_name}:") + layer.table.c.id.cast(String),
+        layer.global_id(layer.table.c.id),
         "geometry",
         func.ST_AsGeoJSON(from_wgs84(layer.geometry, crs), geojson_decimals(crs)).cast(JSON),
         "properties",

@@ -11,7 +11,6 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     DateTime,
-    String,
     Table,
     Time,
     func,
@@ -108,7 +107,7 @@ def _value(row: Row, part: Part) -> ColumnElement[Any]:
         case Constant(value):
             return literal(value)
         case NodeId():
-            return literal(f"{row.layer.type_name}:") + table.c.id.cast(String)  # type: ignore[no-any-return]
+            return row.layer.global_id(table.c.id)
         case Cursor():
             assert row.cursor is not None, "a cursor is read from a page"
             return row.cursor

@@ -21,7 +21,6 @@ from sqlalchemy import (
     case,
     column,
     func,
-    literal,
     select,
     table,
     text,
@@ -114,7 +113,7 @@ def tile(
         func.ST_AsMVTGeom(
             func.ST_Transform(layer.geometry, WEB_MERCATOR_SRID), envelope, EXTENT, BUFFER, True
         ).label("geom"),
-        (literal(f"{layer.type_name}:") + rows.c.id.cast(String)).label("id"),
+        layer.global_id(rows.c.id).label("id"),
         *(_as_text_if_enum(value).label(name) for name, value in layer.public.items()),
     )
     if z < DETAIL_ZOOM and layer.geometry.type.geometry_type == "POINT":
