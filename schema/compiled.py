@@ -75,7 +75,11 @@ def _edge(raw: Any, edges: FieldNode, edge_type: Any, layer: Layer) -> selection
     return tuple(parts)
 
 
-def _object(raw: Any, field: FieldNode, type_: Any, layer: Layer) -> selection.Fields:
+def _object(
+    raw: Any, field: FieldNode, type_: Any, layer: Layer, reads: dict[str, Any] | None = None
+) -> selection.Fields:
+    """The sub-selection of `type_` as parts: each field's from its metadata, or from `reads`
+    (what each field of an object made of the same row reads, such as a flag's)."""
     parts: list[tuple[str, selection.Part]] = []
     for node in _fields(raw, field.selection_set, type_):
         name = node.name.value
@@ -83,7 +87,10 @@ def _object(raw: Any, field: FieldNode, type_: Any, layer: Layer) -> selection.F
             parts.append((_key(node), selection.Constant(type_.name)))
             continue
         definition = type_.fields[name]
-        part = definition.extensions[GraphQLCoreConverter.DEFINITION_BACKREF].metadata.get(SQL)
+        if reads is None:
+            part = definition.extensions[GraphQLCoreConverter.DEFINITION_BACKREF].metadata.get(SQL)
+        else:
+            part = reads.get(name)
         parts.append((_key(node), _bound(raw, node, part, get_named_type(definition.type), layer)))
     if len(parts) > selection.MAX_KEYS:
         raise _NotCompiled
@@ -100,16 +107,8 @@ def _bound(raw: Any, node: FieldNode, part: Any, type_: Any, layer: Layer) -> se
         case selection.Geometry(column):
             crs = convert_arguments(raw, node.arguments).get("crs")
             return selection.Geometry(column, GeoCrs(getattr(crs, "value", crs or "WGS84")))
-        case selection.Nested(available):  # what each field of the sub-object reads
-            by_name = dict(available)
-            parts: list[tuple[str, selection.Part]] = []
-            for sub in _fields(raw, node.selection_set, type_):
-                name = sub.name.value
-                if name == "__typename":
-                    parts.append((_key(sub), selection.Constant(type_.name)))
-                else:
-                    parts.append((_key(sub), _bound(raw, sub, by_name.get(name), type_, layer)))
-            return selection.Nested(tuple(parts))
+        case selection.Nested(available):
+            return selection.Nested(_object(raw, node, type_, layer, dict(available)))
         case selection.Related(related, key):
             related_type = raw.schema.get_type(related.type_name)
             return selection.Related(related, key, _object(raw, node, related_type, related))
