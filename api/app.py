@@ -28,6 +28,7 @@ from api.auth import Authentication, caller_of, issue_token
 from api.database import database_url
 from api.exports import route_export
 from api.limits import RequestCaps, query_limits
+from api.ogc import ogc
 from api.settings import Settings, get_settings
 from api.tiles import tilejson, vector_tile
 from geo.db import libpq_url, make_engine, make_sessionmaker
@@ -136,6 +137,7 @@ def create_app(
             Route("/routes/{zone_id}/{day}.{format:str}", route_export, methods=["GET"]),
             Route("/tiles/{layer}/{z}/{x}/{y}.mvt", vector_tile, methods=["GET"]),
             Route("/tiles/{layer}.json", tilejson, methods=["GET"]),
+            *ogc,
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=[

@@ -58,7 +58,13 @@ def visible(layer: Layer, caller: Caller) -> ColumnElement[bool] | None:
             # Recorded a few metres off, over a zone's edge, a visit is still its inspector's.
             return in_zones | (layer.table.c.account_id == caller.account_id)
         return in_zones
-    return None if layer in PUBLIC_LAYERS else false()
+    return None if sees_layer(layer, caller) else false()
+
+
+def sees_layer(layer: Layer, caller: Caller) -> bool:
+    """Whether any row of `layer` may be shown to `caller`: anonymous callers see only the
+    public layers; everyone else sees some rows of every layer (those in their scope)."""
+    return not caller.anonymous or layer in PUBLIC_LAYERS
 
 
 def _union_of_zones(zone_ids: Any) -> Any:

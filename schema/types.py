@@ -21,7 +21,7 @@ from geo.layers import Layer
 from geo.models import AreaLevel as GeoAreaLevel
 from geo.models import FlagSource as GeoFlagSource
 from geo.models import ResumptionStatus as GeoResumptionStatus
-from geo.privacy import Disclosure, Personal, disclosure, shown
+from geo.privacy import COLUMNS, Personal, revealed
 from schema.compiled import SQL
 from schema.context import Context
 from schema.scalars import GeoJSON
@@ -114,16 +114,13 @@ def column(
     )
 
 
-def personal(name: str, kind: Personal, description: str) -> Any:
+def personal(kind: Personal, description: str) -> Any:
     """A field of personal data: shown, masked or hidden by the caller's role; audited if shown."""
+    _, name = COLUMNS[kind]
 
     def resolve(root: Node, info: Ctx) -> str | None:
-        context, value = info.context, root.row[name]
-        if value is not None and disclosure(context.caller, kind) is Disclosure.FULL:
-            context.personal_reads.append(
-                (global_id(root.layer.type_name, root.row["id"]), kind.value)
-            )
-        return shown(context.caller, kind, value)
+        context, target = info.context, global_id(root.layer.type_name, root.row["id"])
+        return revealed(context.caller, kind, root.row[name], target, context.personal_reads)
 
     return strawberry.field(resolver=resolve, description=description)
 
@@ -239,7 +236,7 @@ class Enterprise(Feature):
     staff_returned: int = column("staff_returned")
     capacity_pct: float | None = column("capacity_pct", convert=float)
     problems: list[str] = column("problems", "Open problems")
-    contact_phone: str | None = personal("contact_phone", Personal.CONTACT_PHONE, PERSONAL_PHONE)
+    contact_phone: str | None = personal(Personal.CONTACT_PHONE, PERSONAL_PHONE)
     resumption: ResumptionStatus = column("resumption")
     flag: FlagStatus = flag_field()
     flag_history: list[FlagChange] = flag_history_field()
@@ -250,10 +247,10 @@ class Enterprise(Feature):
 class RentalProperty(Feature):
     layer = layers.RENTAL_PROPERTIES
     address: str = personal(
-        "address", Personal.RENTAL_ADDRESS, "Personal data: a home address (masked for some roles)"
+        Personal.RENTAL_ADDRESS, "Personal data: a home address (masked for some roles)"
     )
     filed: bool = column("filed", "Registered (备案) with the authorities")
-    landlord_phone: str | None = personal("landlord_phone", Personal.LANDLORD_PHONE, PERSONAL_PHONE)
+    landlord_phone: str | None = personal(Personal.LANDLORD_PHONE, PERSONAL_PHONE)
     distance_meters: float | None = distance_field()
 
 
