@@ -7,12 +7,12 @@ from typing import Any
 
 from api.ogc import crs
 from api.ogc.params import DEFAULT_LIMIT
+from api.ogc.problems import PROBLEM
 from geo.cql2 import LANGUAGES, MAX_FILTER_CHARS
 from geo.features import COLLECTIONS, Collection, json_schema
 
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 GEOJSON = "application/geo+json"
-PROBLEM = "application/problem+json"
 
 
 def document(server: str, max_limit: int) -> dict[str, Any]:

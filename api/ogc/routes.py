@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from api.ogc import crs, html, openapi, params
+from api.ogc import crs, html, openapi, params, problems
 from api.settings import get_settings
 from geo import audit, features
 from geo.errors import FugongError, NotFound
@@ -46,15 +46,6 @@ CONFORMANCE = [
     f"{SPEC}cql2/1.0/conf/advanced-comparison-operators",
     f"{SPEC}cql2/1.0/conf/basic-spatial-functions",
 ]
-STATUS = {"BAD_USER_INPUT": 400, "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404}
-TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
-
-
-def problem(status: int, code: str, detail: str) -> Response:
-    """An RFC 9457 problem body, with fugong's error code beside it."""
-    body = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status}
-    content = orjson.dumps(body | {"detail": detail, "code": code})
-    return Response(content, status_code=status, media_type=openapi.PROBLEM)
 
 
 def _door(
@@ -65,8 +56,7 @@ def _door(
         try:
             return await handler(request)
         except FugongError as error:
-            status = STATUS.get(error.code, 400)
-            return problem(status, error.code, error.message)
+            return problems.of(error)
 
     return answer
 
@@ -97,7 +87,9 @@ async def _audited(request: Request, reads: list[tuple[str, str]]) -> Response |
         await run_in_threadpool(write)
     except Exception:  # noqa: BLE001 - any failure must withhold the data
         log.exception("personal data read through /ogc could not be audited")
-        return problem(503, "INTERNAL_SERVER_ERROR", "personal data was read but not audited")
+        return problems.problem(
+            503, "INTERNAL_SERVER_ERROR", "personal data was read but not audited"
+        )
     return None
 
 
