@@ -100,6 +100,32 @@ def baseline(database_url: str, spec: dict[str, list[Any]]) -> Any:
     return started("raw", command, env, port, "/health")
 
 
+def tipg(database_url: str) -> Any:
+    """tipg (`pip install .[bench]`) serving the public schema of the same database."""
+    port = free_port()
+    env = {
+        "DATABASE_URL": database_url,
+        "TIPG_DB_SCHEMAS": '["public"]',
+        "TIPG_MAX_FEATURES_PER_QUERY": "10000",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "tipg.main:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(WORKERS),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    return started("tipg", command, env, port, "/healthz")
+
+
 def postgraphile(database_url: str) -> Any:
     port = free_port()
     command = [

@@ -164,7 +164,7 @@ def items(
     cursor: str | None,
 ) -> Items:
     """A page of features in id order, the count of all that match, and the next cursor."""
-    layer, fields = collection.layer, _feature(collection, caller, frame)
+    layer, fields = collection.layer, feature_fields(collection, caller, frame)
     page = queries.page(session, caller, layer, None, None, limit, cursor, fields, clauses)
     matched = queries.count(session, caller, layer, None, None, clauses)
     reads: list[tuple[str, str]] = []
@@ -181,7 +181,7 @@ def item(
     return Items(found.features, found.matched, None, found.reads)
 
 
-def _feature(collection: Collection, caller: Caller, frame: Frame) -> selection.Fields:
+def feature_fields(collection: Collection, caller: Caller, frame: Frame) -> selection.Fields:
     layer = collection.layer
     drawn = from_wgs84(layer.geometry, frame.crs)
     if frame.lat_lon:
