@@ -17,7 +17,18 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from api.ogc import crs, html, openapi, params, problems
+from api.ogc import crs, documents, html, openapi, params, problems
+from api.ogc.documents import (
+    CONFORMANCE,
+    HTML,
+    JSON,
+    SCHEMA,
+    describe,
+    iso,
+    link,
+    self_links,
+    wants_html,
+)
 from api.settings import get_settings
 from geo import audit, features
 from geo.errors import FugongError, NotFound
@@ -26,26 +37,6 @@ from geo.scope import sees_layer
 
 log = logging.getLogger("fugong.ogc")
 T = TypeVar("T")
-JSON = "application/json"
-SCHEMA = "application/schema+json"
-HTML = "text/html"
-SPEC = "http://www.opengis.net/spec/"
-CONFORMANCE = [
-    f"{SPEC}ogcapi-features-1/1.0/conf/core",
-    f"{SPEC}ogcapi-features-1/1.0/conf/oas30",
-    f"{SPEC}ogcapi-features-1/1.0/conf/geojson",
-    f"{SPEC}ogcapi-features-1/1.0/conf/html",
-    f"{SPEC}ogcapi-features-2/1.0/conf/crs",
-    f"{SPEC}ogcapi-features-3/1.0/conf/queryables",
-    f"{SPEC}ogcapi-features-3/1.0/conf/queryables-query-parameters",
-    f"{SPEC}ogcapi-features-3/1.0/conf/filter",
-    f"{SPEC}ogcapi-features-3/1.0/conf/features-filter",
-    f"{SPEC}cql2/1.0/conf/cql2-text",
-    f"{SPEC}cql2/1.0/conf/cql2-json",
-    f"{SPEC}cql2/1.0/conf/basic-cql2",
-    f"{SPEC}cql2/1.0/conf/advanced-comparison-operators",
-    f"{SPEC}cql2/1.0/conf/basic-spatial-functions",
-]
 
 
 def _door(
@@ -97,29 +88,6 @@ def _root(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/ogc"
 
 
-def _html(request: Request, given: dict[str, str]) -> bool:
-    """f=html or f=json, else the Accept header: HTML only when a browser prefers it."""
-    if "f" in given:
-        return given["f"] == "html"
-    accept = request.headers.get("accept", "")
-    ranked = [part.split(";")[0].strip() for part in accept.split(",")]
-    html_at = ranked.index(HTML) if HTML in ranked else None
-    json_at = [i for i, kind in enumerate(ranked) if kind.endswith("json")]
-    return html_at is not None and (not json_at or html_at < min(json_at))
-
-
-def _link(href: str, rel: str, kind: str, title: str = "") -> dict[str, str]:
-    return {"href": href, "rel": rel, "type": kind, **({"title": title} if title else {})}
-
-
-def _self(url: str, kind: str, html_too: bool = True) -> list[dict[str, str]]:
-    mark = "&" if "?" in url else "?"
-    links = [_link(f"{url}{mark}f=json" if html_too else url, "self", kind, "this document")]
-    if html_too:
-        links.append(_link(f"{url}{mark}f=html", "alternate", HTML, "this document as HTML"))
-    return links
-
-
 def _json(body: Any, kind: str = JSON, headers: dict[str, str] | None = None) -> Response:
     return Response(orjson.dumps(body), media_type=kind, headers=headers)
 
@@ -143,14 +111,14 @@ async def landing(request: Request) -> Response:
         "description": "Enterprises, construction sites, rental properties, patrol zones,"
         " quarantine sites and administrative areas of Changle District, with their flags",
         "links": [
-            *_self(root, JSON),
-            _link(f"{root}/api", "service-desc", openapi.OPENAPI, "the API as OpenAPI 3.0"),
-            _link(f"{root}/api?f=html", "service-doc", HTML, "the API, to read"),
-            _link(f"{root}/conformance", "conformance", JSON, "conformance classes"),
-            _link(f"{root}/collections", "data", JSON, "the collections"),
+            *self_links(root, JSON),
+            link(f"{root}/api", "service-desc", openapi.OPENAPI, "the API as OpenAPI 3.0"),
+            link(f"{root}/api?f=html", "service-doc", HTML, "the API, to read"),
+            link(f"{root}/conformance", "conformance", JSON, "conformance classes"),
+            link(f"{root}/collections", "data", JSON, "the collections"),
         ],
     }
-    if _html(request, given):
+    if wants_html(request, given):
         return HTMLResponse(
             html.page(body["title"], f"<p>{body['description']}</p>", body["links"])
         )
@@ -160,8 +128,8 @@ async def landing(request: Request) -> Response:
 @_door
 async def conformance(request: Request) -> Response:
     given = params.checked(request, ("f",))
-    body = {"conformsTo": CONFORMANCE, "links": _self(f"{_root(request)}/conformance", JSON)}
-    if _html(request, given):
+    body = {"conformsTo": CONFORMANCE, "links": self_links(f"{_root(request)}/conformance", JSON)}
+    if wants_html(request, given):
         rows = [{"class": {"href": uri, "title": uri}} for uri in CONFORMANCE]
         return HTMLResponse(html.page("Conformance", html.table(rows, ["class"]), body["links"]))
     return _json(body)
@@ -171,56 +139,16 @@ async def conformance(request: Request) -> Response:
 async def api_document(request: Request) -> Response:
     given = params.checked(request, ("f",))
     document = openapi.document(_root(request), get_settings().max_page_size)
-    if _html(request, given):
+    if wants_html(request, given):
         rows = [
             {"path": path, "summary": operation["get"]["summary"]}
             for path, operation in document["paths"].items()
         ]
-        links = [_link(f"{_root(request)}/api?f=json", "service-desc", openapi.OPENAPI)]
+        links = [link(f"{_root(request)}/api?f=json", "service-desc", openapi.OPENAPI)]
         return HTMLResponse(
             html.page(document["info"]["title"], html.table(rows, ["path", "summary"]), links)
         )
     return _json(document, openapi.OPENAPI)
-
-
-def _describe(request: Request, collection: Collection, extent: features.Extent) -> dict[str, Any]:
-    url = f"{_root(request)}/collections/{collection.id}"
-    spatial = {"bbox": [extent.bbox], "crs": crs.CRS84} if extent.bbox else None
-    temporal = (
-        {
-            "interval": [[_iso(t) for t in extent.interval]],
-            "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
-        }
-        if extent.interval
-        else None
-    )
-    described: dict[str, Any] = {
-        "id": collection.id,
-        "title": collection.title,
-        "description": collection.description,
-        "itemType": "feature",
-        "crs": crs.SUPPORTED,
-        "storageCrs": crs.CRS84,
-        "links": [
-            *_self(url, JSON),
-            _link(f"{url}/items?f=json", "items", openapi.GEOJSON, "the features"),
-            _link(f"{url}/items?f=html", "items", HTML, "the features as HTML"),
-            _link(
-                f"{url}/queryables",
-                "http://www.opengis.net/def/rel/ogc/1.0/queryables",
-                SCHEMA,
-                "queryables",
-            ),
-        ],
-    }
-    extents = {"spatial": spatial, "temporal": temporal}
-    if any(extents.values()):
-        described["extent"] = {k: v for k, v in extents.items() if v is not None}
-    return described
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _extents(session: Session, chosen: list[Collection]) -> list[features.Extent]:
@@ -235,10 +163,12 @@ async def collections(request: Request) -> Response:
     extents = await _read(request, _extents, chosen)
     url = f"{_root(request)}/collections"
     body = {
-        "links": _self(url, JSON),
-        "collections": [_describe(request, c, e) for c, e in zip(chosen, extents, strict=True)],
+        "links": self_links(url, JSON),
+        "collections": [
+            describe(_root(request), c, e) for c, e in zip(chosen, extents, strict=True)
+        ],
     }
-    if _html(request, given):
+    if wants_html(request, given):
         rows = [
             {
                 "collection": {"href": f"{url}/{c['id']}?f=html", "title": c["title"]},
@@ -260,8 +190,8 @@ async def collection(request: Request) -> Response:
     given = params.checked(request, ("f",))
     chosen = _collection(request)
     [extent] = await _read(request, _extents, [chosen])
-    body = _describe(request, chosen, extent)
-    if _html(request, given):
+    body = describe(_root(request), chosen, extent)
+    if wants_html(request, given):
         shown = {k: body[k] for k in ("id", "description", "crs", "storageCrs")} | {
             "extent": orjson.dumps(body.get("extent")).decode()
         }
@@ -274,32 +204,15 @@ async def queryables(request: Request) -> Response:
     given = params.checked(request, ("f",))
     chosen = _collection(request)
     url = f"{_root(request)}/collections/{chosen.id}/queryables"
-    properties: dict[str, Any] = {
-        "geometry": {
-            "format": f"geometry-{chosen.layer.geometry.type.geometry_type.lower()}",
-            "x-ogc-role": "primary-geometry",
-        }
-    }
-    for name, sql in chosen.properties.items():
-        properties[name] = {"title": name, **features.json_schema(sql)}
-    properties[features.AREA_CODE]["description"] = (
-        "An administrative area; the areas below it count too"
-    )
-    body = {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": url,
-        "type": "object",
-        "title": chosen.title,
-        "properties": properties,
-        "additionalProperties": False,
-    }
-    if _html(request, given):
+    body = documents.queryables(url, chosen)
+    properties = body["properties"]
+    if wants_html(request, given):
         rows = [{"name": name, **schema} for name, schema in properties.items()]
         return HTMLResponse(
             html.page(
                 f"Queryables of {chosen.id}",
                 html.table(rows, ["name", "type", "format", "enum", "description"]),
-                _self(url, SCHEMA),
+                self_links(url, SCHEMA),
             )
         )
     return _json(body, SCHEMA)
@@ -324,15 +237,15 @@ async def items(request: Request) -> Response:
         return refused
     url = f"{_root(request)}/collections/{chosen.id}/items"
     query = {k: v for k, v in request.query_params.items() if k not in ("f", "cursor")}
-    links = _self(f"{url}?{urlencode(query)}" if query else url, openapi.GEOJSON)
+    links = self_links(f"{url}?{urlencode(query)}" if query else url, openapi.GEOJSON)
     if found.next_cursor is not None:
         following = urlencode(query | {"cursor": found.next_cursor})
-        links.append(_link(f"{url}?{following}&f=json", "next", openapi.GEOJSON, "the next page"))
+        links.append(link(f"{url}?{following}&f=json", "next", openapi.GEOJSON, "the next page"))
     links.append(
-        _link(f"{_root(request)}/collections/{chosen.id}", "collection", JSON, chosen.title)
+        link(f"{_root(request)}/collections/{chosen.id}", "collection", JSON, chosen.title)
     )
     headers = {"Content-Crs": f"<{asked.crs_uri}>"}
-    if _html(request, {k: v for k, v in request.query_params.items() if k == "f"}):
+    if wants_html(request, {k: v for k, v in request.query_params.items() if k == "f"}):
         parsed = [_with_link(orjson.loads(text), url) for text in found.features]
         counts = f"<p>{len(parsed)} of {found.matched} features.</p>"
         return HTMLResponse(
@@ -341,7 +254,7 @@ async def items(request: Request) -> Response:
     rest = {
         "numberMatched": found.matched,
         "numberReturned": len(found.features),
-        "timeStamp": _iso(datetime.now(UTC)),
+        "timeStamp": iso(datetime.now(UTC)),
         "links": links,
     }
     body = (
@@ -354,7 +267,7 @@ async def items(request: Request) -> Response:
 
 
 def _with_link(feature: dict[str, Any], items_url: str) -> dict[str, Any]:
-    return feature | {"links": [_link(f"{items_url}/{feature['id']}", "self", openapi.GEOJSON)]}
+    return feature | {"links": [link(f"{items_url}/{feature['id']}", "self", openapi.GEOJSON)]}
 
 
 @_door
@@ -381,11 +294,11 @@ async def item(request: Request) -> Response:
     url = f"{_root(request)}/collections/{chosen.id}/items"
     feature = _with_link(orjson.loads(found.features[0]), url)
     feature["links"] += [
-        _link(f"{url}/{feature_id}?f=html", "alternate", HTML),
-        _link(f"{_root(request)}/collections/{chosen.id}", "collection", JSON, chosen.title),
+        link(f"{url}/{feature_id}?f=html", "alternate", HTML),
+        link(f"{_root(request)}/collections/{chosen.id}", "collection", JSON, chosen.title),
     ]
     headers = {"Content-Crs": f"<{crs_uri}>"}
-    if _html(request, given):
+    if wants_html(request, given):
         body = html.svg([feature]) + html.pairs(feature["properties"])
         return HTMLResponse(html.page(feature_id, body, feature["links"]), headers=headers)
     return _json(feature, openapi.GEOJSON, headers)

@@ -300,3 +300,16 @@ def test_one_feature_by_its_id_and_not_another_collections(ogc):
     assert feature.json()["id"] == "Enterprise:3"
     assert_problem(get("/collections/construction_sites/items/Enterprise:3"), 404)
     assert_problem(get("/collections/enterprises/items/Enterprise:999999"), 404)
+
+
+def test_area_codes_combine_with_each_other_and_with_a_town_officers_scope(ogc, as_user):
+    """Each area subtree is a CTE of its own: two in one statement must not clash."""
+    query = "query ($a: String) { enterprises(where: {areaCode: $a}) { totalCount } }"
+    items = "/collections/enterprises/items"
+    town = ogc("town")(items, areaCode=JINFENG).json()["numberMatched"]
+    assert town == as_user("town").data(query, a=JINFENG)["enterprises"]["totalCount"] > 0
+    each = [
+        ogc(None)(items, areaCode=code).json()["numberMatched"] for code in (JINFENG, "350112105")
+    ]
+    either = f"areaCode = '{JINFENG}' OR areaCode = '350112105'"
+    assert ogc(None)(items, filter=either).json()["numberMatched"] == sum(each)
