@@ -56,7 +56,7 @@ def _cell(value: Any) -> str:
     return "" if value is None else escape(str(value))
 
 
-def features(collection: dict[str, Any], features: Sequence[dict[str, Any]], body: str) -> str:
+def features(features: Sequence[dict[str, Any]], body: str) -> str:
     """A map of the features, then a table of their properties with links to each."""
     columns = sorted({name for feature in features for name in feature.get("properties") or {}})
     rows = [

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -231,6 +232,9 @@ def _items(
 async def items(request: Request) -> Response:
     chosen = _collection(request)
     asked = params.items(request, chosen, get_settings().max_page_size)
+    page = wants_html(request, {k: v for k, v in request.query_params.items() if k == "f"})
+    if page:  # the map draws longitude and latitude, whatever `crs` asks of the data
+        asked = replace(asked, crs_uri=crs.CRS84)
     found = await _read(request, _items, request, chosen, asked)
     refused = await _audited(request, found.reads)
     if refused is not None:
@@ -245,11 +249,11 @@ async def items(request: Request) -> Response:
         link(f"{_root(request)}/collections/{chosen.id}", "collection", JSON, chosen.title)
     )
     headers = {"Content-Crs": f"<{asked.crs_uri}>"}
-    if wants_html(request, {k: v for k, v in request.query_params.items() if k == "f"}):
+    if page:
         parsed = [_with_link(orjson.loads(text), url) for text in found.features]
         counts = f"<p>{len(parsed)} of {found.matched} features.</p>"
         return HTMLResponse(
-            html.page(chosen.title, html.features({}, parsed, counts), links), headers=headers
+            html.page(chosen.title, html.features(parsed, counts), links), headers=headers
         )
     rest = {
         "numberMatched": found.matched,
@@ -274,7 +278,8 @@ def _with_link(feature: dict[str, Any], items_url: str) -> dict[str, Any]:
 async def item(request: Request) -> Response:
     chosen = _collection(request)
     given = params.checked(request, ("f", "crs"))
-    crs_uri = crs.uri(given.get("crs"), "crs")
+    page = wants_html(request, given)
+    crs_uri = crs.CRS84 if page else crs.uri(given.get("crs"), "crs")
     feature_id = request.path_params["feature_id"]
     type_name, _, number = feature_id.partition(":")
     missing = NotFound(
@@ -298,7 +303,7 @@ async def item(request: Request) -> Response:
         link(f"{_root(request)}/collections/{chosen.id}", "collection", JSON, chosen.title),
     ]
     headers = {"Content-Crs": f"<{crs_uri}>"}
-    if wants_html(request, given):
+    if page:
         body = html.svg([feature]) + html.pairs(feature["properties"])
         return HTMLResponse(html.page(feature_id, body, feature["links"]), headers=headers)
     return _json(feature, openapi.GEOJSON, headers)
