@@ -82,22 +82,7 @@ def fugong(database_url: str) -> Any:
 def baseline(database_url: str, spec: dict[str, list[Any]]) -> Any:
     port = free_port()
     env = {"BENCH_DATABASE_URL": database_url, "BENCH_SPEC": json.dumps(spec)}
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "bench.baseline:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(WORKERS),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
-    return started("raw", command, env, port, "/health")
+    return started("raw", _uvicorn("bench.baseline:app", port), env, port, "/health")
 
 
 def tipg(database_url: str) -> Any:
@@ -108,11 +93,16 @@ def tipg(database_url: str) -> Any:
         "TIPG_DB_SCHEMAS": '["public"]',
         "TIPG_MAX_FEATURES_PER_QUERY": "10000",
     }
-    command = [
+    return started("tipg", _uvicorn("tipg.main:app", port), env, port, "/healthz")
+
+
+def _uvicorn(app: str, port: int) -> list[str]:
+    """An ASGI app under uvicorn, as the benchmark runs every Python server but fugong."""
+    return [
         sys.executable,
         "-m",
         "uvicorn",
-        "tipg.main:app",
+        app,
         "--host",
         "127.0.0.1",
         "--port",
@@ -123,7 +113,6 @@ def tipg(database_url: str) -> Any:
         "--log-level",
         "warning",
     ]
-    return started("tipg", command, env, port, "/healthz")
 
 
 def postgraphile(database_url: str) -> Any:

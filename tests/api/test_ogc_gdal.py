@@ -4,11 +4,8 @@ equal GraphQL's for the same caller and filter."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,11 +13,7 @@ import httpx2 as httpx
 import pytest
 from sqlalchemy import Engine
 
-import migrations
-from geo import seed
-from geo.db import make_engine
-from tests.api.test_live import free_port
-from tests.conftest import DEMO_PASSWORD, scratch_database
+from tests.live import login, post, seeded_database, served
 
 pytestmark = pytest.mark.skipif(
     subprocess.run(["which", "ogr2ogr"], capture_output=True).returncode != 0,
@@ -39,44 +32,14 @@ COUNTS = {
 
 @pytest.fixture(scope="module")
 def server(engine: Engine) -> Iterator[str]:
-    with scratch_database(engine, "ogc") as url:
-        scratch = make_engine(url)
-        with scratch.begin() as connection:
-            migrations.upgrade(connection)
-            seed.seed(connection, enterprises=300)
-        scratch.dispose()
-        port = free_port()
-        env = {**os.environ, "DATABASE_URL": url, "PORT": str(port), "FUGONG_ACCESS_LOG": "0"}
-        process = subprocess.Popen(
-            [sys.executable, "-m", "api", "serve"], env=env, stdout=subprocess.DEVNULL
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{base}/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.1)
-            yield base
-        finally:
-            process.terminate()
-            process.wait(10)
+    with seeded_database(engine, "ogc", enterprises=300) as url, served(url) as base:
+        yield base
 
 
 def graphql(base: str, query: str, token: str | None = None) -> dict:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    body = httpx.post(f"{base}/graphql", json={"query": query}, headers=headers).json()
+    body = post(base, query, token)
     assert "errors" not in body, body
     return body["data"]  # type: ignore[no-any-return]
-
-
-def login(base: str, username: str) -> str:
-    mutation = f'mutation {{ login(username: "{username}", password: "{DEMO_PASSWORD}") }}'
-    return graphql(base, mutation)["login"]  # type: ignore[no-any-return]
 
 
 def gdal(*args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
