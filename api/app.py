@@ -113,6 +113,7 @@ def create_app(
             if sessions is not None
             else make_engine(database_url(settings), settings.pool_size)
         )
+        app.state.settings = settings  # for routes that are not handed them (api/ogc)
         app.state.sessions = sessions or make_sessionmaker(engine)  # type: ignore[arg-type]
         read_url = settings.database_read_url
         replica = None if read_url is None else make_engine(read_url, settings.pool_size)

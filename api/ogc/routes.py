@@ -30,7 +30,6 @@ from api.ogc.documents import (
     self_links,
     wants_html,
 )
-from api.settings import get_settings
 from geo import audit, features
 from geo.errors import FugongError, NotFound
 from geo.features import COLLECTIONS, Collection
@@ -139,7 +138,7 @@ async def conformance(request: Request) -> Response:
 @_door
 async def api_document(request: Request) -> Response:
     given = params.checked(request, ("f",))
-    document = openapi.document(_root(request), get_settings().max_page_size)
+    document = openapi.document(_root(request), request.app.state.settings.max_page_size)
     if wants_html(request, given):
         rows = [
             {"path": path, "summary": operation["get"]["summary"]}
@@ -231,7 +230,7 @@ def _items(
 @_door
 async def items(request: Request) -> Response:
     chosen = _collection(request)
-    asked = params.items(request, chosen, get_settings().max_page_size)
+    asked = params.items(request, chosen, request.app.state.settings.max_page_size)
     page = wants_html(request, {k: v for k, v in request.query_params.items() if k == "f"})
     if page:  # the map draws longitude and latitude, whatever `crs` asks of the data
         asked = replace(asked, crs_uri=crs.CRS84)

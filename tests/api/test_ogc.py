@@ -313,3 +313,20 @@ def test_area_codes_combine_with_each_other_and_with_a_town_officers_scope(ogc, 
     ]
     either = f"areaCode = '{JINFENG}' OR areaCode = '350112105'"
     assert ogc(None)(items, filter=either).json()["numberMatched"] == sum(each)
+
+
+def test_personal_data_unaudited_is_personal_data_unsent(ogc, db):
+    """If the audit log cannot be written, the officer gets a 503 and no phone numbers."""
+    db.execute(
+        text(
+            "CREATE FUNCTION pg_temp.refuse() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$ BEGIN RAISE EXCEPTION 'audit log unavailable'; END $$;"
+            " CREATE TRIGGER refuse BEFORE INSERT ON audit_log"
+            " FOR EACH ROW EXECUTE FUNCTION pg_temp.refuse()"
+        )
+    )
+    refused = ogc("town")("/collections/rental_properties/items", limit=3)
+    assert refused.status_code == 503 and "landlord" not in refused.text.lower()
+    assert refused.json()["code"] == "INTERNAL_SERVER_ERROR"
+    anonymous = ogc(None)("/collections/enterprises/items", limit=3)
+    assert anonymous.status_code == 200  # nothing personal read, nothing to audit
