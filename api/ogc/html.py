@@ -58,7 +58,7 @@ def _cell(value: Any) -> str:
 
 def features(features: Sequence[dict[str, Any]], body: str) -> str:
     """A map of the features, then a table of their properties with links to each."""
-    columns = sorted({name for feature in features for name in feature.get("properties") or {}})
+    columns = list(dict.fromkeys(n for f in features for n in f.get("properties") or {}))
     rows = [
         {"id": {"href": feature["links"][0]["href"], "title": feature["id"]}}
         | (feature.get("properties") or {})
