@@ -32,15 +32,17 @@ LAYERS = {
 }
 SEES = {
     #                    anonymous  inspector  town    district
-    "ENTERPRISES":        ("all",    "zone",    "town", "all"),
-    "CONSTRUCTION_SITES": ("all",    "zone",    "town", "all"),
+    "ENTERPRISES":        ("all",    "all",     "all",  "all"),
+    "CONSTRUCTION_SITES": ("all",    "all",     "all",  "all"),
     "RENTAL_PROPERTIES":  ("none",   "zone",    "town", "all"),
     "PATROL_ZONES":       ("none",   "own",     "town", "all"),
     "QUARANTINE_SITES":   ("none",   "zone",    "town", "all"),
     "AREAS":              ("all",    "all",     "all",  "all"),
 }  # fmt: skip
+# The rows where a role counts (its own); elsewhere it sees personal data as anonymous does.
+OWNS = {"anonymous": "none", "inspector": "zone", "town": "town", "district": "all"}
 PERSONAL = {
-    # field: (layer, column), then how each role sees it
+    # field: (layer, column), then how each role sees it in its own rows
     "contactPhone": ("ENTERPRISES", "contact_phone", ("hidden", "masked", "full", "masked")),
     "landlordPhone": ("RENTAL_PROPERTIES", "landlord_phone", ("-", "masked", "full", "masked")),
     "address": ("RENTAL_PROPERTIES", "address", ("-", "full", "full", "masked")),
@@ -134,33 +136,52 @@ def audit_rows(db: Connection) -> int:
     return db.execute(text("SELECT count(*) FROM audit_log")).scalar_one()
 
 
+def other_town(db: Connection) -> str:
+    return db.execute(text(
+        "SELECT code FROM area WHERE level = 'TOWN' AND id <> (SELECT town_id FROM account"
+        " WHERE username = 'town') ORDER BY code LIMIT 1"
+    )).scalar_one()  # fmt: skip
+
+
 @pytest.mark.parametrize("field", PERSONAL)
 @pytest.mark.parametrize("role", ROLES)
 def test_personal_data_by_role(db, clients, role, field):
+    """In its own rows a role sees personal data as PERSONAL says; in the public rows of
+    other towns or zones, as anonymous does (HIDDEN)."""
     layer, column, ways = PERSONAL[field]
-    way = ways[ROLES.index(role)]
     table, _, name, type_name = LAYERS[layer]
     visible = expected_ids(db, layer, SEES[layer][ROLES.index(role)])
-    if way == "-":
+    if ways[ROLES.index(role)] == "-":
         assert not visible  # the role sees none of these rows at all
         return
+    own = expected_ids(db, layer, OWNS[role])
     raw = dict(db.execute(text(f"SELECT id, {column} FROM {table}")).all())  # noqa: S608
     before = audit_rows(db)
-    page = clients[role].data(f"{{ {name}(first: 50) {{ edges {{ node {{ id {field} }} }} }} }}")
-    nodes = [edge["node"] for edge in page[name]["edges"]]
+    query = f"""query ($area: String) {{ {name}(first: 60, where: {{areaCode: $area}}) {{
+        edges {{ node {{ id {field} }} }} }} }}"""
+    nodes = [
+        edge["node"]
+        for area in ("350112109", other_town(db))
+        for edge in clients[role].data(query, area=area)[name]["edges"]
+    ]
     assert nodes
+    full = 0
     for node in nodes:
-        value, truth = node[field], raw[int(node["id"].split(":")[1])]
+        row_id = int(node["id"].split(":")[1])
+        value, truth = node[field], raw[row_id]
+        way = ways[ROLES.index(role)] if row_id in own else ways[0]
         if way == "hidden":
             assert value is None
         elif way == "full":
             assert value == truth
+            full += 1
         elif field == "address":
             assert value == re.sub(r"[0-9]", "*", truth) and value != truth
         else:
             assert value == f"{truth[:3]}****{truth[-4:]}"
-    shown_in_full = len(nodes) if way == "full" else 0
-    assert audit_rows(db) - before == shown_in_full
+    if role in ("inspector", "town") and layer == "ENTERPRISES":
+        assert {int(n["id"].split(":")[1]) in own for n in nodes} == {True, False}
+    assert audit_rows(db) - before == full
 
 
 def test_an_unmasked_landlord_phone_leaves_one_audit_row(db, clients):
@@ -179,9 +200,9 @@ def test_an_unmasked_landlord_phone_leaves_one_audit_row(db, clients):
     assert rows == [("town", "READ_PERSONAL", node_id, ["landlordPhone"])]
 
 
-def test_an_inspectors_enterprises_count_matches_its_zone(db, clients):
-    expected = expected_ids(db, "ENTERPRISES", "zone")
-    ids, total = typed_ids(clients["inspector"], "ENTERPRISES")
+def test_an_inspectors_rentals_count_matches_its_zone(db, clients):
+    expected = expected_ids(db, "RENTAL_PROPERTIES", "zone")
+    ids, total = typed_ids(clients["inspector"], "RENTAL_PROPERTIES")
     assert ids == expected and total == len(expected) > 0
 
 
