@@ -6,11 +6,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
@@ -22,6 +22,7 @@ from websockets.sync.client import connect
 import migrations
 from geo import seed
 from geo.db import make_engine
+from tests.cluster import free_port
 from tests.conftest import scratch_database
 
 JINFENG = "350112109"
@@ -30,12 +31,6 @@ SUBSCRIPTION = """subscription ($area: String) { flagChanged(areaCode: $area) {
   target { ... on Enterprise { id } ... on ConstructionSite { id } } from to reason at } }"""
 UPDATE = """mutation ($id: ID!, $input: ResumptionInput!) {
   updateResumption(targetId: $id, input: $input) { color } }"""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")
@@ -49,35 +44,40 @@ def live_db(engine: Engine) -> Iterator[str]:
         yield url
 
 
+@contextlib.contextmanager
+def serving(database_url: str, log: Path | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`fugong serve` on a free port, its output in `log` (or dropped); its base URL."""
+    port = free_port()
+    output = subprocess.DEVNULL if log is None else log.open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api", "serve"],
+        env={**os.environ, "DATABASE_URL": database_url, "PORT": str(port), "WORKERS": "1"},
+        stdout=output,
+        stderr=output,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, f"{base} did not start"
+            time.sleep(0.1)
+        yield base, process
+    finally:
+        process.terminate()
+        process.wait(10)
+        if log is not None:
+            output.close()  # type: ignore[union-attr]
+
+
 @pytest.fixture(scope="module")
 def servers(live_db: str) -> Iterator[list[str]]:
-    ports = [free_port(), free_port()]
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "api", "serve"],
-            env={**os.environ, "DATABASE_URL": live_db, "PORT": str(port)},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for port in ports
-    ]
-    bases = [f"http://127.0.0.1:{port}" for port in ports]
-    try:
-        for base in bases:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{base}/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, f"{base} did not start"
-                time.sleep(0.1)
-        yield bases
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(10)
+    with serving(live_db) as (first, _), serving(live_db) as (second, _):
+        yield [first, second]
 
 
 def login(base: str, username: str) -> str:
