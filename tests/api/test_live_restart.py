@@ -12,8 +12,8 @@ from pathlib import Path
 from sqlalchemy import text
 
 from geo.db import make_engine
-from tests.api.test_live import JINFENG, UPDATE, enterprise_in, login, post, serving, subscribe
 from tests.cluster import cloned_cluster
+from tests.live import JINFENG, UPDATE, enterprise_in, login, post, serving, subscribe
 
 OUTAGE_S = 4.0
 

@@ -4,15 +4,27 @@ computed independently, with shapely, from the town's and the zone's boundaries.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx2 as httpx
+import jwt
 import pytest
 import shapely
 from shapely import wkb
 from sqlalchemy import Connection, text
 
+from api.auth import ALGORITHM, ISSUER
+from api.settings import get_settings
+from geo import accounts
+from geo.db import make_engine
+from geo.models import Role
 from tests.conftest import GraphQLClient
+from tests.live import login, post, subscribe
 
 ROLES = ("anonymous", "inspector", "town", "district")
 
@@ -254,3 +266,142 @@ def test_each_role_may_make_exactly_its_changes(db, clients, mutation, role):
     else:
         assert body["errors"][0]["extensions"]["code"] == expected
         assert db.execute(text(history)).scalar_one() == before  # nothing changed
+
+
+# Subscriptions: the same policy, through the same code path, on real server processes whose
+# changes commit (tests/live.py). A change inside the inspector's zone (so in the town officer's
+# town), one in that town outside the zone, and one in another town, each heard by every role.
+SUBSCRIBED = """subscription ($area: String) { flagChanged(areaCode: $area) {
+  target { ... on Enterprise { id contactPhone } ... on ConstructionSite { id } } to reason } }"""
+OVERRIDE = """mutation ($id: ID!, $reason: String!) {
+  overrideFlag(targetId: $id, color: YELLOW, reason: $reason) { color } }"""
+NODE_PHONE = 'query ($id: ID!) { node(id: $id) { ... on Enterprise { contactPhone } } }'
+
+
+def live_targets(live_db: str) -> dict[str, set[int]]:
+    """Plain SQL, written here: enterprises by where they lie, and each role's own ones."""
+    engine = make_engine(live_db)
+    with engine.connect() as connection:
+        def ids(where: str) -> set[int]:
+            return set(connection.execute(text(
+                "SELECT e.id FROM enterprise e, account t, account i WHERE t.username = 'town'"  # noqa: S608
+                f" AND i.username = 'inspector' AND {where}"
+            )).scalars())  # fmt: skip
+
+        town = "e.area_id IN (SELECT id FROM area WHERE id = t.town_id OR parent_id = t.town_id)"
+        zone = ("EXISTS (SELECT FROM account_zone az JOIN patrol_zone z ON z.id = az.zone_id"
+                " WHERE az.account_id = i.id AND ST_Intersects(z.boundary, e.geom))")
+        found = {"zone": ids(zone), "town": ids(town), "all": ids("true"), "none": set()}
+    engine.dispose()
+    return found
+
+
+def audit_count(live_db: str, username: str) -> int:
+    engine = make_engine(live_db)
+    with engine.connect() as connection:
+        count = connection.execute(text(
+            "SELECT count(*) FROM audit_log l JOIN account a ON a.id = l.account_id"
+            " WHERE a.username = :u"
+        ), {"u": username}).scalar_one()  # fmt: skip
+    engine.dispose()
+    return count
+
+
+def test_subscriptions_mask_and_audit_as_queries_do(servers, live_db):
+    targets = live_targets(live_db)
+    chosen = [
+        min(targets["zone"]),
+        min(targets["town"] - targets["zone"]),
+        min(targets["all"] - targets["town"]),
+    ]
+    base, other = servers
+    tokens = {role: None if role == "anonymous" else login(other, role) for role in ROLES}
+    audits = {role: audit_count(live_db, role) for role in ROLES[1:]}
+    heard: dict[str, list[dict]] = {}
+    with contextlib.ExitStack() as stack:
+        sockets = {
+            role: stack.enter_context(subscribe(base, tokens[role], None, SUBSCRIBED))
+            for role in ROLES
+        }
+        for target in chosen:
+            body = post(other, tokens["district"], OVERRIDE, id=f"Enterprise:{target}",
+                        reason=f"matrix {uuid.uuid4()}")  # fmt: skip
+            assert "errors" not in body, body
+        for role, websocket in sockets.items():
+            heard[role] = [json.loads(websocket.recv(5)) for _ in chosen]
+    for role in ROLES:
+        way, full = PERSONAL["contactPhone"][2][ROLES.index(role)], 0
+        for target, message in zip(chosen, heard[role], strict=True):
+            assert message["type"] == "next", (role, message)
+            node = message["payload"]["data"]["flagChanged"]["target"]
+            assert node["id"] == f"Enterprise:{target}"
+            # The event shows what a query shows the same caller, at the same moment.
+            headers = {} if tokens[role] is None else {"Authorization": f"Bearer {tokens[role]}"}
+            asked = httpx.post(f"{base}/graphql", headers=headers, json={
+                "query": NODE_PHONE, "variables": {"id": node["id"]}}).json()  # fmt: skip
+            assert node["contactPhone"] == asked["data"]["node"]["contactPhone"], role
+            own = target in targets[OWNS[role]]
+            if (way if own else "hidden") == "hidden":
+                assert node["contactPhone"] is None, (role, target)
+            elif way == "masked":
+                assert "****" in node["contactPhone"], (role, target)
+            else:
+                assert "*" not in node["contactPhone"], (role, target)
+                full += 2  # the event, and the query just made
+        if role != "anonymous":
+            assert audit_count(live_db, role) - audits[role] == full, role
+
+
+def token_for(live_db: str, username: str, expires_in_s: float) -> str:
+    engine = make_engine(live_db)
+    with engine.connect() as connection:
+        account_id = connection.execute(
+            text("SELECT id FROM account WHERE username = :u"), {"u": username}
+        ).scalar_one()
+    engine.dispose()
+    now = datetime.now(UTC)
+    claims = {"sub": str(account_id), "iss": ISSUER, "iat": now,
+              "exp": now + timedelta(seconds=expires_in_s)}  # fmt: skip
+    return jwt.encode(claims, get_settings().jwt_secret, algorithm=ALGORITHM)
+
+
+def ends_unauthenticated(websocket) -> None:
+    """The subscription's last word: an error coded UNAUTHENTICATED, no data, then complete."""
+    message = json.loads(websocket.recv(10))
+    assert message["type"] == "next" and message["payload"]["data"] is None, message
+    assert message["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert json.loads(websocket.recv(5))["type"] == "complete"
+
+
+def test_a_subscription_ends_when_its_token_expires(servers, live_db):
+    with subscribe(servers[0], token_for(live_db, "town", 2.0), None, SUBSCRIBED) as websocket:
+        ends_unauthenticated(websocket)
+
+
+def test_a_subscription_ends_when_its_account_is_disabled(servers, live_db):
+    targets = live_targets(live_db)
+    engine = make_engine(live_db)
+    with engine.begin() as connection:
+        accounts.create(connection, f"town-{uuid.uuid4().hex[:8]}", "demo", Role.TOWN_OFFICER,
+                        "350112109")  # fmt: skip
+        username = connection.execute(
+            text("SELECT username FROM account ORDER BY id DESC LIMIT 1")
+        ).scalar_one()
+    base, other = servers
+    with subscribe(base, login(base, username), None, SUBSCRIBED) as websocket:
+        with engine.begin() as connection:
+            accounts.set_disabled(connection, username)  # as `fugong user disable` does
+        body = post(other, login(other, "district"), OVERRIDE,
+                    id=f"Enterprise:{min(targets['town'])}", reason=f"matrix {uuid.uuid4()}")  # fmt: skip
+        assert "errors" not in body, body
+        ends_unauthenticated(websocket)
+        # And what else the socket asks is refused as well.
+        websocket.send(json.dumps({"id": "2", "type": "subscribe", "payload": {"query": ME_PHONE}}))
+        message = json.loads(websocket.recv(5))
+        assert message["type"] == "error", message
+        assert message["payload"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    engine.dispose()
+    assert audit_count(live_db, username) == 0
+
+
+ME_PHONE = "{ enterprises(first: 1) { edges { node { contactPhone } } } }"
