@@ -66,8 +66,8 @@ class Listener:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_SIZE)
         self.queues.add(queue)
         try:
-            # The first subscriber waits for LISTEN, so that a change made right after it
-            # subscribed is heard; when the database is down it waits for nobody.
+            # A subscriber waits for LISTEN (at most as long as a connection attempt), so that
+            # a change made right after it subscribed is heard.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._listening.wait(), CONNECT_OPTIONS["connect_timeout"])
             yield queue

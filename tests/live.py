@@ -93,16 +93,25 @@ def post(base: str, token: str, query: str, **variables) -> dict:
     return response.json()
 
 
-def enterprise_in(live_db: str, inside: bool) -> int:
+def live_query(live_db: str, sql: str, **params: Any) -> list[Any]:
+    """A statement's rows, on the live servers' database (whose data they commit)."""
     engine = make_engine(live_db)
-    with engine.connect() as connection:
-        found = connection.execute(text(
-            "SELECT e.id FROM enterprise e JOIN area a ON a.id = e.area_id"
-            " WHERE (a.code LIKE :town) = :inside AND e.resumption <> 'NOT_RESUMED'"
-            " ORDER BY e.id LIMIT 1"
-        ), {"town": JINFENG + "%", "inside": inside}).scalar_one()  # fmt: skip
-    engine.dispose()
-    return found  # type: ignore[no-any-return]
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(text(sql), params).all())
+    finally:
+        engine.dispose()
+
+
+def enterprise_in(live_db: str, inside: bool) -> int:
+    return live_query(  # type: ignore[no-any-return]
+        live_db,
+        "SELECT e.id FROM enterprise e JOIN area a ON a.id = e.area_id"
+        " WHERE (a.code LIKE :town) = :inside AND e.resumption <> 'NOT_RESUMED'"
+        " ORDER BY e.id LIMIT 1",
+        town=JINFENG + "%",
+        inside=inside,
+    )[0][0]
 
 
 @contextlib.contextmanager

@@ -24,7 +24,7 @@ from geo import accounts
 from geo.db import make_engine
 from geo.models import Role
 from tests.conftest import GraphQLClient
-from tests.live import login, post, subscribe
+from tests.live import live_query, login, post, subscribe
 
 ROLES = ("anonymous", "inspector", "town", "district")
 
@@ -280,31 +280,22 @@ NODE_PHONE = 'query ($id: ID!) { node(id: $id) { ... on Enterprise { contactPhon
 
 def live_targets(live_db: str) -> dict[str, set[int]]:
     """Plain SQL, written here: enterprises by where they lie, and each role's own ones."""
-    engine = make_engine(live_db)
-    with engine.connect() as connection:
-        def ids(where: str) -> set[int]:
-            return set(connection.execute(text(
-                "SELECT e.id FROM enterprise e, account t, account i WHERE t.username = 'town'"  # noqa: S608
-                f" AND i.username = 'inspector' AND {where}"
-            )).scalars())  # fmt: skip
 
-        town = "e.area_id IN (SELECT id FROM area WHERE id = t.town_id OR parent_id = t.town_id)"
-        zone = ("EXISTS (SELECT FROM account_zone az JOIN patrol_zone z ON z.id = az.zone_id"
-                " WHERE az.account_id = i.id AND ST_Intersects(z.boundary, e.geom))")
-        found = {"zone": ids(zone), "town": ids(town), "all": ids("true"), "none": set()}
-    engine.dispose()
-    return found
+    def ids(where: str) -> set[int]:
+        return {row[0] for row in live_query(live_db,
+            "SELECT e.id FROM enterprise e, account t, account i WHERE t.username = 'town'"  # noqa: S608
+            f" AND i.username = 'inspector' AND {where}")}  # fmt: skip
+
+    town = "e.area_id IN (SELECT id FROM area WHERE id = t.town_id OR parent_id = t.town_id)"
+    zone = ("EXISTS (SELECT FROM account_zone az JOIN patrol_zone z ON z.id = az.zone_id"
+            " WHERE az.account_id = i.id AND ST_Intersects(z.boundary, e.geom))")  # fmt: skip
+    return {"zone": ids(zone), "town": ids(town), "all": ids("true"), "none": set()}
 
 
 def audit_count(live_db: str, username: str) -> int:
-    engine = make_engine(live_db)
-    with engine.connect() as connection:
-        count = connection.execute(text(
-            "SELECT count(*) FROM audit_log l JOIN account a ON a.id = l.account_id"
-            " WHERE a.username = :u"
-        ), {"u": username}).scalar_one()  # fmt: skip
-    engine.dispose()
-    return count
+    return live_query(live_db,
+        "SELECT count(*) FROM audit_log l JOIN account a ON a.id = l.account_id"
+        " WHERE a.username = :u", u=username)[0][0]  # fmt: skip
 
 
 def test_subscriptions_mask_and_audit_as_queries_do(servers, live_db):
@@ -353,12 +344,7 @@ def test_subscriptions_mask_and_audit_as_queries_do(servers, live_db):
 
 
 def token_for(live_db: str, username: str, expires_in_s: float) -> str:
-    engine = make_engine(live_db)
-    with engine.connect() as connection:
-        account_id = connection.execute(
-            text("SELECT id FROM account WHERE username = :u"), {"u": username}
-        ).scalar_one()
-    engine.dispose()
+    account_id = live_query(live_db, "SELECT id FROM account WHERE username = :u", u=username)[0][0]
     now = datetime.now(UTC)
     claims = {"sub": str(account_id), "iss": ISSUER, "iat": now,
               "exp": now + timedelta(seconds=expires_in_s)}  # fmt: skip
