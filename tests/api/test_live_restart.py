@@ -3,6 +3,7 @@ cluster that this test stops and starts, while the rest of the suite uses its ow
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -11,7 +12,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from geo.db import make_engine
+from geo.db import libpq_url, make_engine
+from geo.live import Listener
 from tests.cluster import cloned_cluster
 from tests.live import JINFENG, UPDATE, enterprise_in, login, post, serving, subscribe
 
@@ -71,3 +73,15 @@ def test_a_subscriber_hears_changes_after_the_database_restarts(engine, tmp_path
     assert outage_cpu_s < 0.1 * OUTAGE_S, outage_cpu_s
     # ... and one line said so, not a traceback per turn of the loop.
     assert len(outage_log.splitlines()) <= 2, outage_log
+
+
+def test_the_listener_says_whether_it_is_connected(engine):
+    async def states() -> list[bool]:
+        listener = Listener(libpq_url(engine.url.render_as_string(hide_password=False)))
+        seen = [listener.connected]
+        async with listener.subscribe():
+            seen.append(listener.connected)
+        await listener.close()
+        return [*seen, listener.connected]
+
+    assert asyncio.run(states()) == [False, True, False]
