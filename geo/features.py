@@ -30,9 +30,10 @@ from geo.crs import Crs, from_wgs84, geojson_decimals
 from geo.layers import Layer
 from geo.models import Area
 from geo.privacy import COLUMNS, Disclosure, Personal, disclosure, held_by, revealed
-from geo.scope import Caller
+from geo.scope import Caller, ownership
 
 AREA_CODE = "areaCode"  # queryable: the area and every area below it, as SpatialFilter.areaCode
+OWN = "_own"  # read with the feature, for the masking, and taken out before it is sent
 
 
 @dataclass(frozen=True)
@@ -189,16 +190,28 @@ def feature_fields(collection: Collection, caller: Caller, frame: Frame) -> sele
     # Options 0: no "crs" member, which RFC 7946 dropped (Content-Crs says it instead).
     geometry = func.ST_AsGeoJSON(drawn, geojson_decimals(frame.crs), 0).cast(JSON)
     properties = [(name, selection.Sql(sql)) for name, sql in collection.properties.items()]
+    shown = _shown(collection, caller)
     for kind in collection.personal:
-        hidden = disclosure(caller, kind) is Disclosure.HIDDEN
-        raw = null() if hidden else layer.table.c[COLUMNS[kind][1]]
+        raw = layer.table.c[COLUMNS[kind][1]] if kind in shown else null()
         properties.append((kind.value, selection.Sql(raw)))
-    return (
+    fields: list[tuple[str, selection.Part]] = [
         ("type", selection.Constant("Feature")),
         ("id", selection.NodeId()),
         ("geometry", selection.Sql(geometry)),
         ("properties", selection.Nested(tuple(properties))),
-    )
+    ]
+    if shown:  # whether the row is the caller's own decides how they see it (geo.privacy)
+        fields.append((OWN, selection.Sql(ownership(layer, caller))))
+    return tuple(fields)
+
+
+def _shown(collection: Collection, caller: Caller) -> list[Personal]:
+    """The personal fields this caller may see of their own rows, masked or in full."""
+    return [
+        kind
+        for kind in collection.personal
+        if disclosure(caller, kind, own=True) is not Disclosure.HIDDEN
+    ]
 
 
 def _masked(
@@ -206,15 +219,14 @@ def _masked(
 ) -> bytes:
     """The feature with its personal data as the caller may see it; most callers and layers
     have none to show, and their features pass as PostgreSQL wrote them."""
-    shown = [k for k in collection.personal if disclosure(caller, k) is not Disclosure.HIDDEN]
+    shown = _shown(collection, caller)
     if not shown:
         return text.encode()
     feature = orjson.loads(text)
-    properties = feature["properties"]
+    own, properties = feature.pop(OWN), feature["properties"]
     for kind in shown:
-        properties[kind.value] = revealed(
-            caller, kind, properties[kind.value], feature["id"], reads
-        )
+        value = properties[kind.value]
+        properties[kind.value] = revealed(caller, kind, value, own, feature["id"], reads)
     return orjson.dumps(feature)
 
 

@@ -120,7 +120,8 @@ def personal(kind: Personal, description: str) -> Any:
 
     def resolve(root: Node, info: Ctx) -> str | None:
         context, target = info.context, global_id(root.layer.type_name, root.row["id"])
-        return revealed(context.caller, kind, root.row[name], target, context.personal_reads)
+        value, own = root.row[name], root.row["own"]
+        return revealed(context.caller, kind, value, own, target, context.personal_reads)
 
     return strawberry.field(resolver=resolve, description=description)
 

@@ -1,5 +1,5 @@
-"""GDAL's OAPIF driver, a real OGC API – Features client, against a real uvicorn server on a
-database of its own: it reads every collection, paging through `next` links, and its counts
+"""GDAL's OAPIF driver, a real OGC API – Features client, against a real uvicorn server on the
+live tests' database (tests/live.py): it reads every collection, paging through `next` links, and its counts
 equal GraphQL's for the same caller and filter."""
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from pathlib import Path
 
 import httpx2 as httpx
 import pytest
-from sqlalchemy import Engine
 
-from tests.live import login, post, seeded_database, served
+from tests.live import login, post, serving
 
 pytestmark = pytest.mark.skipif(
     subprocess.run(["which", "ogr2ogr"], capture_output=True).returncode != 0,
@@ -31,13 +30,13 @@ COUNTS = {
 
 
 @pytest.fixture(scope="module")
-def server(engine: Engine) -> Iterator[str]:
-    with seeded_database(engine, "ogc", enterprises=300) as url, served(url) as base:
+def server(live_db: str) -> Iterator[str]:
+    with serving(live_db) as (base, _):
         yield base
 
 
-def graphql(base: str, query: str, token: str | None = None) -> dict:
-    body = post(base, query, token)
+def graphql(base: str, query: str, token: str) -> dict:
+    body = post(base, token, query)
     assert "errors" not in body, body
     return body["data"]  # type: ignore[no-any-return]
 
