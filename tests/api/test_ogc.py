@@ -330,3 +330,18 @@ def test_personal_data_unaudited_is_personal_data_unsent(ogc, db):
     assert refused.json()["code"] == "INTERNAL_SERVER_ERROR"
     anonymous = ogc(None)("/collections/enterprises/items", limit=3)
     assert anonymous.status_code == 200  # nothing personal read, nothing to audit
+
+
+def test_a_town_officer_sees_phones_in_full_only_in_their_own_town(ogc, as_user):
+    """Enterprises everywhere are public; the officer's role counts on their own rows only."""
+    get, items = ogc("town"), "/collections/enterprises/items"
+    own = get(items, areaCode=JINFENG, limit=200).json()["features"]
+    phones = [f["properties"]["contactPhone"] for f in own if f["properties"]["contactPhone"]]
+    assert phones and all("*" not in phone for phone in phones)
+    elsewhere = get(items, areaCode="350112105", limit=200).json()["features"]
+    assert elsewhere and all(f["properties"]["contactPhone"] is None for f in elsewhere)
+    query = "query ($id: ID!) { node(id: $id) { ... on Enterprise { contactPhone } } }"
+    for feature in (own[0], elsewhere[0]):
+        graphql = as_user("town").data(query, id=feature["id"])["node"]["contactPhone"]
+        assert graphql == feature["properties"]["contactPhone"]
+    assert all("_own" not in feature for feature in own + elsewhere)
