@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from api.params import whole_number
 from geo.errors import BadInput, FugongError, NotFound
 from geo.routing import PlanKey, StoredPlan, to_geojson, to_gpx
 from schema.routes import plan_key, reused_plan, solved_plan, zone_number
@@ -78,6 +79,4 @@ def _int(request: Request, name: str, default: int) -> int:
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not (raw.isascii() and raw.isdigit()):
-        raise BadInput(f"{name} must be a whole number, not {raw!r}")
-    return int(raw)
+    return whole_number(raw, name)

@@ -246,7 +246,10 @@ class RouteQuery:
         shift_minutes: int | None = 480,
     ) -> InspectionPlan:
         context = info.context
-        key = plan_key(zone_number(zone_id), date, inspectors or 1, shift_minutes or 480)
+        # None is the default; 0 is a number, and refused by plan_key like any other out of range.
+        inspectors = 1 if inspectors is None else inspectors
+        shift_minutes = 480 if shift_minutes is None else shift_minutes
+        key = plan_key(zone_number(zone_id), date, inspectors, shift_minutes)
         stored = await context.run(reused_plan, context.caller, key)
         if stored is None:
             stored = await context.write(solved_plan, context.caller, key)
