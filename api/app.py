@@ -30,6 +30,7 @@ from api.exports import route_export
 from api.limits import RequestCaps, query_limits
 from api.settings import Settings, get_settings
 from api.tiles import tilejson, vector_tile
+from geo import tiles
 from geo.db import libpq_url, make_engine, make_sessionmaker
 from geo.errors import Unauthenticated
 from geo.live import Listener
@@ -113,6 +114,8 @@ def create_app(
             else make_engine(database_url(settings), settings.pool_size)
         )
         app.state.sessions = sessions or make_sessionmaker(engine)  # type: ignore[arg-type]
+        with app.state.sessions.begin() as session:
+            tiles.forget_other_versions(session)  # kept by a deploy whose tiles differed
         read_url = settings.database_read_url
         replica = None if read_url is None else make_engine(read_url, settings.pool_size)
         app.state.read_sessions = None if replica is None else make_sessionmaker(replica)

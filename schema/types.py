@@ -253,6 +253,7 @@ class RentalProperty(Feature):
         "address", Personal.RENTAL_ADDRESS, "Personal data: a home address (masked for some roles)"
     )
     filed: bool = column("filed", "Registered (备案) with the authorities")
+    tenants_total: int = column("tenants_total")
     landlord_phone: str | None = personal("landlord_phone", Personal.LANDLORD_PHONE, PERSONAL_PHONE)
     distance_meters: float | None = distance_field()
 
@@ -263,6 +264,8 @@ class ConstructionSite(Feature):
     name: str = column("name")
     kind: str = column("kind")
     key_project: bool = column("key_project")
+    workers_total: int = column("workers_total")
+    workers_returned: int = column("workers_returned")
     resumption: ResumptionStatus = column("resumption")
     problems: list[str] = column("problems", "Open problems")
     flag: FlagStatus = flag_field()
