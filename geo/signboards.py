@@ -8,8 +8,9 @@ flag at the end of that day (back at work, fully or partly) and did not update i
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, exists, func, literal, select, update
+from sqlalchemy import ColumnElement, RowMapping, Select, exists, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from geo.errors import BadInput, NotFound
@@ -63,7 +64,25 @@ def stale_signboards(
     caller may see, first/after_id page them. Each row holds the enterprise's columns as
     geo.queries reads them, `day_color` (its flag at the end of the day) and `last_updated_on`
     (its last update on or before the day, or None)."""
-    day = day or today()
+    query = _stale(session, area_code, day or today(), scope)
+    query = query.where(ENTERPRISE.c.id > after_id).order_by(ENTERPRISE.c.id).limit(first)
+    return list(session.execute(query).mappings().all())
+
+
+def stale_signboard_count(
+    session: Executor,
+    area_code: str | None,
+    day: date | None,
+    scope: ColumnElement[bool] | None = None,
+) -> int:
+    """How many enterprises stale_signboards lists, on every page."""
+    stale = _stale(session, area_code, day or today(), scope).subquery()
+    return session.execute(select(func.count()).select_from(stale)).scalar_one()  # type: ignore[no-any-return]
+
+
+def _stale(
+    session: Executor, area_code: str | None, day: date, scope: ColumnElement[bool] | None
+) -> Select[Any]:
     color = color_as_of(TargetKind.ENTERPRISE, cutoff(day))
     updated_by_day = SIGNBOARD.c.days.op("*")(
         func.datemultirange(func.daterange(None, day, literal("[]")))
@@ -77,19 +96,16 @@ def stale_signboards(
         SIGNBOARD.c.enterprise_id == ENTERPRISE.c.id, SIGNBOARD.c.days.op("@>")(day)
     )
     columns = [c for c in ENTERPRISE.c if not hasattr(c.type, "geometry_type")]
-    query = (
-        select(*columns, color.label("day_color"), last_updated.label("last_updated_on"))
-        .where(color.in_(BACK_AT_WORK), ~updated_that_day, ENTERPRISE.c.id > after_id)
-        .order_by(ENTERPRISE.c.id)
-        .limit(first)
-    )
+    query = select(
+        *columns, color.label("day_color"), last_updated.label("last_updated_on")
+    ).where(color.in_(BACK_AT_WORK), ~updated_that_day)
     if area_code is not None:
         # The areas as a list, not a subquery: the planner then tests an enterprise's area
         # before its colour, which may cost a probe of the history.
         query = query.where(ENTERPRISE.c.area_id.in_(_subtree(session, area_code)))
     if scope is not None:
         query = query.where(scope)
-    return list(session.execute(query).mappings().all())
+    return query
 
 
 def _subtree(session: Executor, area_code: str) -> list[int]:

@@ -118,14 +118,18 @@ def personal(name: str, kind: Personal, description: str) -> Any:
     """A field of personal data: shown, masked or hidden by the caller's role; audited if shown."""
 
     def resolve(root: Node, info: Ctx) -> str | None:
-        context, value = info.context, root.row[name]
-        if value is not None and disclosure(context.caller, kind) is Disclosure.FULL:
-            context.personal_reads.append(
-                (global_id(root.layer.type_name, root.row["id"]), kind.value)
-            )
-        return shown(context.caller, kind, value)
+        record = global_id(root.layer.type_name, root.row["id"])
+        return disclosed(info, record, kind, root.row[name])
 
     return strawberry.field(resolver=resolve, description=description)
+
+
+def disclosed(info: Ctx, record: str, kind: Personal, value: str | None) -> str | None:
+    """`value` of `record` as the caller may see it (geo/privacy.py); a full read is audited."""
+    context = info.context
+    if value is not None and disclosure(context.caller, kind) is Disclosure.FULL:
+        context.personal_reads.append((record, kind.value))
+    return shown(context.caller, kind, value)
 
 
 # FlagStatus's fields and the columns of a flagged row they read.
@@ -365,6 +369,15 @@ class FlagChange:
     @strawberry.field(description="The rules, or a hand")
     def source(self) -> FlagSource:
         return self.event.source
+
+    @strawberry.field(
+        description="Who made it: the account that sent the report, or set or cleared the flag"
+        " by hand. Shown to town and district officers (audited), null to others"
+    )
+    def actor(self, info: Ctx) -> str | None:
+        target = self.event.target
+        return disclosed(info, global_id(target.kind.value, target.id), Personal.FLAG_ACTOR,
+                         self.event.actor)  # fmt: skip
 
 
 NODE_TYPES: dict[str, type[Node]] = {
