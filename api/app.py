@@ -14,6 +14,7 @@ from cross_web import HTTPException  # what strawberry's views turn into an HTTP
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
@@ -99,6 +100,18 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
+HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+async def http_error(request: Request, error: Exception) -> JSONResponse:
+    """A path no route matches (or a method it does not take) answered like every other
+    failure of a non-GraphQL door: JSON with a code, not Starlette's plain text."""
+    assert isinstance(error, StarletteHTTPException)
+    code = HTTP_CODES.get(error.status_code, "BAD_REQUEST")
+    body = {"errors": [{"message": error.detail, "extensions": {"code": code}}]}
+    return JSONResponse(body, status_code=error.status_code, headers=error.headers)
+
+
 def create_app(
     settings: Settings | None = None, sessions: sessionmaker[Session] | None = None
 ) -> Starlette:
@@ -152,5 +165,6 @@ def create_app(
             # Tiles and FeatureCollections shrink several times over.
             Middleware(GZipMiddleware, minimum_size=1024),
         ],
+        exception_handlers={StarletteHTTPException: http_error},
         lifespan=lifespan,
     )
