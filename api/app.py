@@ -6,11 +6,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 from cross_web import HTTPException  # what strawberry's views turn into an HTTP error
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -38,6 +40,8 @@ from geo.live import Listener
 from geo.scope import ANONYMOUS
 from schema import build_schema
 from schema.context import Context
+
+log = logging.getLogger("fugong.app")
 
 
 class FugongGraphQL(GraphQL[Context, None]):
@@ -112,6 +116,16 @@ async def http_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=error.status_code, headers=error.headers)
 
 
+def _forget_old_tiles(sessions: sessionmaker[Session]) -> None:
+    """Drop tiles kept by a deploy whose tiles differed. Housekeeping only (they are never
+    served, their key holds the version), so a database down at start does not stop fugong."""
+    try:
+        with sessions.begin() as session:
+            tiles.forget_other_versions(session)
+    except OperationalError as error:
+        log.warning("kept tiles of other versions not dropped: %s", error.orig)
+
+
 def create_app(
     settings: Settings | None = None, sessions: sessionmaker[Session] | None = None
 ) -> Starlette:
@@ -127,8 +141,7 @@ def create_app(
             else make_engine(database_url(settings), settings.pool_size)
         )
         app.state.sessions = sessions or make_sessionmaker(engine)  # type: ignore[arg-type]
-        with app.state.sessions.begin() as session:
-            tiles.forget_other_versions(session)  # kept by a deploy whose tiles differed
+        _forget_old_tiles(app.state.sessions)
         read_url = settings.database_read_url
         replica = None if read_url is None else make_engine(read_url, settings.pool_size)
         app.state.read_sessions = None if replica is None else make_sessionmaker(replica)
