@@ -212,13 +212,20 @@ class RecordInspectionInput:
         description="Chosen by the client; the same key again returns the first result"
     )
     target_id: strawberry.ID
-    at: datetime
+    at: datetime = strawberry.field(
+        description="When the visit was made: at most FUGONG_MAX_CLOCK_SKEW_MINUTES (5) ahead"
+        " of the server's clock"
+    )
     location: GeoJSON = strawberry.field(description="A Point, in `crs`")
     crs: Crs | None = strawberry.field(
         default=GeoCrs.WGS84, description="Phone map SDKs in China report GCJ02"
     )
     findings: str
-    gps_accuracy_meters: float | None = None
+    gps_accuracy_meters: float | None = strawberry.field(
+        default=None,
+        description="The fix's accuracy as the phone reports it: needed, since a fix of unknown"
+        " quality proves nothing (omitted: BAD_USER_INPUT)",
+    )
     resumption: ResumptionInput | None = None
 
     def to_geo(self) -> inspections.Visit:
