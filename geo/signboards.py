@@ -10,15 +10,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, Select, exists, func, literal, select, update
+from sqlalchemy import RowMapping, Select, exists, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from geo import layers
 from geo.errors import BadInput, NotFound
 from geo.filters import area_subtree
 from geo.flag_counts import color_as_of, cutoff, today
 from geo.flag_rules import TargetKind
 from geo.flags import Executor
 from geo.models import Enterprise, FlagColor, Signboard
+from geo.queries import row_columns
+from geo.scope import Caller, visible
 
 ENTERPRISE = Enterprise.__table__
 SIGNBOARD = Signboard.__table__
@@ -55,33 +58,30 @@ def stale_signboards(
     session: Executor,
     area_code: str | None,
     day: date | None,
-    scope: ColumnElement[bool] | None = None,
+    caller: Caller | None = None,
     first: int | None = None,
     after_id: int = 0,
 ) -> list[RowMapping]:
     """Enterprises in the area (and below; None: everywhere) back at work on `day` (None:
-    today) whose board was not updated that day, in id order; `scope` narrows them to what the
-    caller may see, first/after_id page them. Each row holds the enterprise's columns as
-    geo.queries reads them, `day_color` (its flag at the end of the day) and `last_updated_on`
+    today) whose board was not updated that day, in id order; a `caller` sees those they may
+    see, first/after_id page them. Each row holds the enterprise's columns as geo.queries
+    reads them for the caller, `day_color` (its flag at the end of the day) and `last_updated_on`
     (its last update on or before the day, or None)."""
-    query = _stale(session, area_code, day or today(), scope)
+    query = _stale(session, area_code, day or today(), caller)
     query = query.where(ENTERPRISE.c.id > after_id).order_by(ENTERPRISE.c.id).limit(first)
     return list(session.execute(query).mappings().all())
 
 
 def stale_signboard_count(
-    session: Executor,
-    area_code: str | None,
-    day: date | None,
-    scope: ColumnElement[bool] | None = None,
+    session: Executor, area_code: str | None, day: date | None, caller: Caller | None = None
 ) -> int:
     """How many enterprises stale_signboards lists, on every page."""
-    stale = _stale(session, area_code, day or today(), scope).subquery()
+    stale = _stale(session, area_code, day or today(), caller).subquery()
     return session.execute(select(func.count()).select_from(stale)).scalar_one()  # type: ignore[no-any-return]
 
 
 def _stale(
-    session: Executor, area_code: str | None, day: date, scope: ColumnElement[bool] | None
+    session: Executor, area_code: str | None, day: date, caller: Caller | None
 ) -> Select[Any]:
     color = color_as_of(TargetKind.ENTERPRISE, cutoff(day))
     updated_by_day = SIGNBOARD.c.days.op("*")(
@@ -95,7 +95,7 @@ def _stale(
     updated_that_day = exists().where(
         SIGNBOARD.c.enterprise_id == ENTERPRISE.c.id, SIGNBOARD.c.days.op("@>")(day)
     )
-    columns = [c for c in ENTERPRISE.c if not hasattr(c.type, "geometry_type")]
+    columns = row_columns(layers.ENTERPRISES, caller)
     query = select(
         *columns, color.label("day_color"), last_updated.label("last_updated_on")
     ).where(color.in_(BACK_AT_WORK), ~updated_that_day)
@@ -103,6 +103,7 @@ def _stale(
         # The areas as a list, not a subquery: the planner then tests an enterprise's area
         # before its colour, which may cost a probe of the history.
         query = query.where(ENTERPRISE.c.area_id.in_(_subtree(session, area_code)))
+    scope = None if caller is None else visible(layers.ENTERPRISES, caller)
     if scope is not None:
         query = query.where(scope)
     return query

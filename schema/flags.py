@@ -116,15 +116,13 @@ class FlagQuery:
             raise BadInput(f"first must be between 0 and {most}")
         after_id = 0 if after is None else _id_cursor(after)
         day = date or flag_counts.today()
-        visible = scope.visible(layers.ENTERPRISES, info.context.caller)
+        caller = info.context.caller
         rows = await info.context.run(
-            signboards.stale_signboards, area_code, day, visible, first + 1, after_id
+            signboards.stale_signboards, area_code, day, caller, first + 1, after_id
         )
 
         async def counter() -> int:
-            return await info.context.run(
-                signboards.stale_signboard_count, area_code, day, visible
-            )
+            return await info.context.run(signboards.stale_signboard_count, area_code, day, caller)
 
         edges = [_stale_edge(row, day) for row in rows[:first]]
         end = edges[-1].cursor if edges else None

@@ -119,17 +119,20 @@ def personal(name: str, kind: Personal, description: str) -> Any:
 
     def resolve(root: Node, info: Ctx) -> str | None:
         record = global_id(root.layer.type_name, root.row["id"])
-        return disclosed(info, record, kind, root.row[name])
+        return disclosed(info, record, kind, root.row[name], root.row["own"])
 
     return strawberry.field(resolver=resolve, description=description)
 
 
-def disclosed(info: Ctx, record: str, kind: Personal, value: str | None) -> str | None:
-    """`value` of `record` as the caller may see it (geo/privacy.py); a full read is audited."""
+def disclosed(
+    info: Ctx, record: str, kind: Personal, value: str | None, own: bool
+) -> str | None:
+    """`value` of `record` as the caller may see it (geo/privacy.py; `own`: whether the record
+    is the caller's, geo.scope.own); a full read is audited."""
     context = info.context
-    if value is not None and disclosure(context.caller, kind) is Disclosure.FULL:
+    if value is not None and disclosure(context.caller, kind, own) is Disclosure.FULL:
         context.personal_reads.append((record, kind.value))
-    return shown(context.caller, kind, value)
+    return shown(context.caller, kind, value, own)
 
 
 # FlagStatus's fields and the columns of a flagged row they read.
@@ -372,12 +375,14 @@ class FlagChange:
 
     @strawberry.field(
         description="Who made it: the account that sent the report, or set or cleared the flag"
-        " by hand. Shown to town and district officers (audited), null to others"
+        " by hand. Shown to the officers of its town and of the district (audited), null to"
+        " others"
     )
-    def actor(self, info: Ctx) -> str | None:
-        target = self.event.target
-        return disclosed(info, global_id(target.kind.value, target.id), Personal.FLAG_ACTOR,
-                         self.event.actor)  # fmt: skip
+    async def actor(self, info: Ctx) -> str | None:
+        # As any field of the target: the policy counts on whether the target is the caller's.
+        target: Node = await self.target(info)  # type: ignore[assignment]
+        record = global_id(target.layer.type_name, target.row["id"])
+        return disclosed(info, record, Personal.FLAG_ACTOR, self.event.actor, target.row["own"])
 
 
 NODE_TYPES: dict[str, type[Node]] = {
