@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from geo import layers, queries, selection
-from geo.crs import Crs, from_wgs84, geojson_decimals
+from geo.crs import Crs, as_geojson
 from geo.layers import Layer
 from geo.models import Area
 from geo.privacy import COLUMNS, Disclosure, Personal, disclosure, held_by, revealed
@@ -184,11 +184,7 @@ def item(
 
 def feature_fields(collection: Collection, caller: Caller, frame: Frame) -> selection.Fields:
     layer = collection.layer
-    drawn = from_wgs84(layer.geometry, frame.crs)
-    if frame.lat_lon:
-        drawn = func.ST_FlipCoordinates(drawn)
-    # Options 0: no "crs" member, which RFC 7946 dropped (Content-Crs says it instead).
-    geometry = func.ST_AsGeoJSON(drawn, geojson_decimals(frame.crs), 0).cast(JSON)
+    geometry = as_geojson(layer.geometry, frame.crs, frame.lat_lon, bare=True).cast(JSON)
     properties = [(name, selection.Sql(sql)) for name, sql in collection.properties.items()]
     shown = _shown(collection, caller)
     for kind in collection.personal:
