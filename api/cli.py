@@ -42,13 +42,12 @@ def migrate(args: argparse.Namespace) -> None:
 
 def reassess(args: argparse.Namespace) -> None:
     from geo import flags
-    from geo.flag_rules import FLAGGED
 
     settings = get_settings()
     engine = make_engine(database_url(settings))
     with engine.begin() as connection:
-        changed = [flags.reassess(connection, kind, settings.flag_thresholds) for kind in FLAGGED]
-    print(f"{sum(changed)} flags changed by the rules")
+        changed = flags.reassess_all(connection, settings.flag_thresholds)
+    print(f"{changed} flags changed by the rules")
 
 
 def seed(args: argparse.Namespace) -> None:

@@ -31,12 +31,14 @@ from sqlalchemy import (
     select,
 )
 
+from geo import targets
 from geo.errors import BadInput, NotFound
-from geo.flag_rules import FLAGGED, FlagEvent, Target, TargetKind
+from geo.flag_rules import FlagEvent
 from geo.flags import HISTORY, SHAPES, Executor
 from geo.models import FLAG_TALLY as TALLY
 from geo.models import FLAG_TALLY_DAILY as TALLY_DAILY
 from geo.models import Area, FlagColor, FlagSource
+from geo.targets import FLAGGED, Target, TargetKind
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 Day = date | ColumnElement[date]  # a day, or a parameter bound to one
@@ -219,7 +221,7 @@ def flag_event(session: Executor, change_id: int) -> FlagEvent | None:
 def _event(row: RowMapping) -> FlagEvent:
     return FlagEvent(
         row["id"],
-        _target_of(row),
+        targets.of_row(row),
         None if row["from_color"] is None else FlagColor(row["from_color"]),
         FlagColor(row["to_color"]),
         row["reason"],
@@ -227,12 +229,6 @@ def _event(row: RowMapping) -> FlagEvent:
         row["actor"],
         FlagSource(row["source"]),
     )
-
-
-def _target_of(row: RowMapping) -> Target:
-    if row["enterprise_id"] is not None:
-        return Target(TargetKind.ENTERPRISE, row["enterprise_id"])
-    return Target(TargetKind.CONSTRUCTION_SITE, row["construction_site_id"])
 
 
 def area_columns() -> list[ColumnElement[Any]]:

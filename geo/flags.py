@@ -37,21 +37,18 @@ from geo.flag_rules import (
     FlagState,
     FlagUpdate,
     ResumptionReport,
-    Target,
-    TargetKind,
     Thresholds,
     assess,
     reported,
     same_facts,
 )
 from geo.models import (
-    ConstructionSite,
-    Enterprise,
     FlagChange,
     FlagColor,
     FlagSource,
     ResumptionStatus,
 )
+from geo.targets import FLAGGED, KINDS, Target, TargetKind
 
 # Re-exported: the GraphQL enums wrap these, and callers of the write path need the rest.
 __all__ = [
@@ -68,27 +65,34 @@ HISTORY = FlagChange.__table__
 
 @dataclass(frozen=True)
 class Shape:
-    """Where a kind of target keeps the facts the rules read."""
+    """Where a kind of target keeps the facts the rules read (its table: geo/targets.py)."""
 
-    table: Table
+    kind: TargetKind
     total: str
     returned: str
     people: str  # how reasons name them
-    history_fk: str  # its column in flag_change
     has_capacity: bool
+
+    @property
+    def table(self) -> Table:
+        return KINDS[self.kind].table
+
+    @property
+    def history_fk(self) -> str:
+        """Its column in flag_change."""
+        return KINDS[self.kind].column
 
 
 SHAPES = {
     TargetKind.ENTERPRISE: Shape(
-        Enterprise.__table__, "staff_total", "staff_returned", "staff", "enterprise_id", True
+        TargetKind.ENTERPRISE, "staff_total", "staff_returned", "staff", has_capacity=True
     ),
     TargetKind.CONSTRUCTION_SITE: Shape(
-        ConstructionSite.__table__,
+        TargetKind.CONSTRUCTION_SITE,
         "workers_total",
         "workers_returned",
         "workers",
-        "construction_site_id",
-        False,
+        has_capacity=False,
     ),
 }
 
@@ -310,6 +314,11 @@ def reassess(
             _store_many(connection, shape, batch, actor)
         changed += len(batch)
     return changed
+
+
+def reassess_all(connection: Executor, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> int:
+    """`reassess` every kind that flies a flag (what `fugong reassess` runs); the number changed."""
+    return sum(reassess(connection, kind, thresholds) for kind in FLAGGED)
 
 
 def _store_many(

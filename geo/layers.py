@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, Table, literal
+from sqlalchemy import ColumnElement, Table
 
-from geo import flags
+from geo import flags, targets
 from geo.models import (
     Area,
     ConstructionSite,
@@ -25,7 +25,6 @@ class Layer:
     table: Table
     geometry_column: str  # drawn as, and tested by spatial filters
     public: dict[str, ColumnElement[Any]]  # feature properties: never personal data
-    has_flag: bool = False
 
     @property
     def plural(self) -> str:
@@ -36,9 +35,12 @@ class Layer:
     def geometry(self) -> ColumnElement[Any]:
         return self.table.c[self.geometry_column]
 
+    @property
+    def has_flag(self) -> bool:
+        return self.type_name in {kind.value for kind in targets.FLAGGED}
+
     def global_id(self, id_column: ColumnElement[Any]) -> ColumnElement[str]:
-        """The id clients see, Enterprise:42, built in SQL."""
-        return literal(f"{self.type_name}:") + id_column.cast(String)
+        return targets.global_id(self.type_name, id_column)
 
     @property
     def area_column(self) -> ColumnElement[Any]:
@@ -74,7 +76,6 @@ ENTERPRISES = Layer(
         "staffReturned": _enterprise.c.staff_returned,
         "capacityPct": _enterprise.c.capacity_pct,
     },
-    has_flag=True,
 )
 RENTAL_PROPERTIES = Layer(
     "RentalProperty",
@@ -95,7 +96,6 @@ CONSTRUCTION_SITES = Layer(
         "workersTotal": _site.c.workers_total,
         "workersReturned": _site.c.workers_returned,
     },
-    has_flag=True,
 )
 PATROL_ZONES = Layer(
     "PatrolZone",

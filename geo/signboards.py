@@ -15,9 +15,9 @@ from sqlalchemy.dialects.postgresql import insert
 from geo.errors import BadInput, NotFound
 from geo.filters import area_subtree
 from geo.flag_counts import color_as_of, cutoff, today
-from geo.flag_rules import TargetKind
 from geo.flags import Executor
 from geo.models import Enterprise, FlagColor, Signboard
+from geo.targets import TargetKind
 
 ENTERPRISE = Enterprise.__table__
 SIGNBOARD = Signboard.__table__

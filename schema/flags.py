@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime
 import strawberry
 from sqlalchemy.orm import Session
 
-from geo import flag_counts, flags, layers, scope, signboards
+from geo import flag_counts, flags, layers, scope, signboards, targets
 from geo.errors import BadInput
-from geo.flag_rules import FLAGGED, ResumptionReport, Target, TargetKind
+from geo.flag_rules import ResumptionReport
 from geo.scope import Caller
+from geo.targets import FLAGGED, Target, TargetKind
 from schema.types import (
     Area,
     Ctx,
@@ -53,12 +54,7 @@ class ResumptionInput:
 
 
 def flag_target(target_id: str) -> Target:
-    """An enterprise or construction site by its id, or BadInput that says what was wrong."""
-    type_name, _, number = target_id.partition(":")
-    kinds = {kind.value: kind for kind in FLAGGED}
-    if type_name not in kinds or not (number.isascii() and number.isdigit()):
-        raise BadInput(f"{target_id!r} is not the id of an enterprise or construction site")
-    return Target(kinds[type_name], int(number))
+    return targets.parse_target(target_id, FLAGGED, "an enterprise or construction site")
 
 
 @strawberry.type
@@ -171,9 +167,8 @@ class FlagMutation:
     async def record_signboard(
         self, info: Ctx, enterprise_id: strawberry.ID, date: date | None = None
     ) -> bool:
-        target, context = flag_target(enterprise_id), info.context
-        if target.kind is not TargetKind.ENTERPRISE:
-            raise BadInput("only enterprises have signboards")
+        target = targets.parse_target(enterprise_id, [TargetKind.ENTERPRISE], "an enterprise")
+        context = info.context
 
         def work(session: Session) -> None:
             _may_change(session, context.caller, target)

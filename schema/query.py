@@ -9,7 +9,7 @@ import orjson
 import strawberry
 from sqlalchemy import RowMapping
 
-from geo import layers, queries
+from geo import layers, queries, targets
 from geo.crs import Crs as GeoCrs
 from geo.errors import BadInput
 from geo.filters import Near, SpatialFilter
@@ -142,11 +142,9 @@ def _area_or_none(row: RowMapping | None) -> Area | None:
 class Query(FlagQuery, RouteQuery):
     @strawberry.field(description="Any object by its id, such as Enterprise:42")
     async def node(self, info: Ctx, id: strawberry.ID) -> Node | None:
-        type_name, _, number = id.partition(":")
-        node_type = NODE_TYPES.get(type_name)
-        if node_type is None or not (number.isascii() and number.isdigit()):
-            raise BadInput(f"{id!r} is not an id of this API (they read like Enterprise:42)")
-        row = await row_of(info, node_type.layer, int(number))
+        type_name, row_id = targets.parse(id, list(NODE_TYPES), "an object of this API")
+        node_type = NODE_TYPES[type_name]
+        row = await row_of(info, node_type.layer, row_id)
         return None if row is None else node_type(row=row)
 
     @strawberry.field

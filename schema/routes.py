@@ -9,7 +9,7 @@ import shapely
 import strawberry
 from sqlalchemy.orm import Session
 
-from geo import geometry, inspections, layers, queries, scope
+from geo import geometry, inspections, layers, queries, scope, targets
 from geo.crs import Crs as GeoCrs
 from geo.errors import BadInput
 from geo.flag_counts import today
@@ -22,7 +22,6 @@ from schema.flags import ResumptionInput
 from schema.limits import LIST_SIZE
 from schema.scalars import GeoJSON
 from schema.types import (
-    TARGET_TYPES,
     Crs,
     Ctx,
     Inspection,
@@ -38,10 +37,7 @@ SHIFT_MINUTES = (30, 24 * 60)
 
 
 def zone_number(zone_id: str) -> int:
-    type_name, _, number = zone_id.partition(":")
-    if type_name != "PatrolZone" or not (number.isascii() and number.isdigit()):
-        raise BadInput(f"{zone_id!r} is not the id of a patrol zone (they read PatrolZone:12)")
-    return int(number)
+    return targets.parse(zone_id, ["PatrolZone"], "a patrol zone")[1]
 
 
 def plan_key(zone_id: int, day: date | None, inspectors: int, shift_minutes: int) -> PlanKey:
@@ -223,13 +219,11 @@ class RecordInspectionInput:
 
     def to_geo(self) -> inspections.Visit:
         crs = self.crs or GeoCrs.WGS84
-        type_name, _, number = self.target_id.partition(":")
-        if type_name not in TARGET_TYPES or not (number.isascii() and number.isdigit()):
-            raise BadInput(f"{self.target_id!r} is not the id of an inspection target")
+        target = targets.parse_target(self.target_id)
         point = geometry.parse_geojson(self.location, crs, ("Point",), "location")
         report = None if self.resumption is None else self.resumption.to_geo()
         return inspections.Visit(
-            self.idempotency_key, type_name, int(number), self.at, point, crs, self.findings,
+            self.idempotency_key, target, self.at, point, crs, self.findings,
             self.gps_accuracy_meters, report,
         )  # fmt: skip
 

@@ -11,17 +11,17 @@ import strawberry
 from sqlalchemy import RowMapping
 from strawberry.types import Info
 
-from geo import flag_counts, layers, queries, selection
+from geo import flag_counts, layers, queries, selection, targets
 from geo.crs import Crs as GeoCrs
 from geo.errors import Forbidden
-from geo.flag_rules import FlagEvent, FlagState, Target, TargetKind
+from geo.flag_rules import FlagEvent, FlagState
 from geo.flags import FlagColor as GeoFlagColor
-from geo.inspections import TARGET_COLUMNS
 from geo.layers import Layer
 from geo.models import AreaLevel as GeoAreaLevel
 from geo.models import FlagSource as GeoFlagSource
 from geo.models import ResumptionStatus as GeoResumptionStatus
 from geo.privacy import Disclosure, Personal, disclosure, shown
+from geo.targets import Target, TargetKind
 from schema.compiled import SQL
 from schema.context import Context
 from schema.scalars import GeoJSON
@@ -309,8 +309,8 @@ class Inspection(Node):
 
     @strawberry.field
     async def target(self, info: Ctx) -> InspectionTarget:
-        kind = next(k for k in TargetKind if self.row[TARGET_COLUMNS[k.value]] is not None)
-        return await target_node(info, kind, self.row[TARGET_COLUMNS[kind.value]])  # type: ignore[no-any-return]
+        target = targets.of_row(self.row)
+        return await target_node(info, target.kind, target.id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Where it was recorded (WGS84)")
     async def geometry(self, info: Ctx) -> GeoJSON:
@@ -366,9 +366,9 @@ class FlagChange:
 
 NODE_TYPES: dict[str, type[Node]] = {
     t.layer.type_name: t
-    for t in (
-        Area,
+    for t in (  # Enterprise first: errors show its ids as the example
         Enterprise,
+        Area,
         RentalProperty,
         ConstructionSite,
         PatrolZone,

@@ -10,8 +10,8 @@ from typing import Any
 from shapely.geometry import LineString
 
 from geo.due import TIMEZONE, DueTarget, Priority
-from geo.flag_rules import TargetKind
 from geo.routing.plan import InspectionPlan, Route, RouteStop
+from geo.targets import TargetKind
 
 
 def target_json(target: DueTarget) -> dict[str, Any]:

@@ -11,9 +11,10 @@ from sqlalchemy import Connection, func, select, text
 
 from geo.errors import BadInput, NotFound
 from geo.flag_counts import flag_history
-from geo.flag_rules import ResumptionReport, Target, TargetKind
+from geo.flag_rules import ResumptionReport
 from geo.flags import HISTORY, SHAPES, apply_report, clear_override, override
 from geo.models import FlagColor, FlagSource, ResumptionStatus
+from geo.targets import Target, TargetKind
 from tests.geo.test_flag_history import broken_links, out_of_step
 
 NOW = datetime.now(ZoneInfo("Asia/Shanghai"))

@@ -12,12 +12,13 @@ from sqlalchemy import Connection, Engine, event, text
 
 from geo import flags
 from geo.due import Priority, due_targets
-from geo.flag_rules import FlagColor, Target, TargetKind
+from geo.flag_rules import FlagColor
 from geo.roads import import_osm
 from geo.routing import PlanKey, PlanSettings, StoredPlan, reused, stored_plan
 from geo.routing.codec import plan_targets
 from geo.routing.inputs import zone_day
 from geo.routing.stored import fingerprint
+from geo.targets import Target, TargetKind
 from tests.geo.osm import write_grid
 from tests.geo.test_roads import zone_box
 
