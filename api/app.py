@@ -30,7 +30,7 @@ from api.exports import route_export
 from api.limits import RequestCaps, query_limits
 from api.settings import Settings, get_settings
 from api.tiles import tilejson, vector_tile
-from geo.db import libpq_url, make_engine, make_sessionmaker
+from geo.db import Databases, libpq_url, make_engine, make_sessionmaker
 from geo.errors import Unauthenticated
 from geo.live import Listener
 from geo.scope import ANONYMOUS
@@ -67,8 +67,7 @@ class FugongGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         return Context(
-            sessions=request.app.state.sessions,
-            read_sessions=request.app.state.read_sessions,
+            databases=request.app.state.databases,
             max_page_size=self.settings.max_page_size,
             max_features=self.settings.max_features,
             issue_token=functools.partial(issue_token, self.settings),
@@ -88,7 +87,7 @@ class FugongGraphQL(GraphQL[Context, None]):
             raise ConnectionRejectionError()
         try:
             context.caller = await run_in_threadpool(
-                caller_of, self.settings, context.sessions, authorization
+                caller_of, self.settings, context.databases.primary, authorization
             )
         except Unauthenticated:
             raise ConnectionRejectionError() from None
@@ -112,11 +111,13 @@ def create_app(
             if sessions is not None
             else make_engine(database_url(settings), settings.pool_size)
         )
-        app.state.sessions = sessions or make_sessionmaker(engine)  # type: ignore[arg-type]
+        primary = sessions or make_sessionmaker(engine)  # type: ignore[arg-type]
         read_url = settings.database_read_url
         replica = None if read_url is None else make_engine(read_url, settings.pool_size)
-        app.state.read_sessions = None if replica is None else make_sessionmaker(replica)
-        bind = app.state.sessions.kw["bind"]
+        app.state.databases = Databases(
+            primary, None if replica is None else make_sessionmaker(replica)
+        )
+        bind = primary.kw["bind"]
         app.state.listener = Listener(
             libpq_url(bind.engine.url.render_as_string(hide_password=False))
         )

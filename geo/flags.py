@@ -12,8 +12,6 @@ from typing import Any
 
 from sqlalchemy import (
     ARRAY,
-    ColumnElement,
-    Connection,
     DateTime,
     Integer,
     RowMapping,
@@ -27,8 +25,9 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy import update as sql_update
-from sqlalchemy.orm import Session
 
+from geo import scope
+from geo.db import Executor
 from geo.errors import BadInput, NotFound
 from geo.flag_rules import (
     DEFAULT_THRESHOLDS,
@@ -48,6 +47,7 @@ from geo.models import (
     FlagSource,
     ResumptionStatus,
 )
+from geo.scope import Caller
 from geo.targets import FLAGGED, KINDS, Target, TargetKind
 
 # Re-exported: the GraphQL enums wrap these, and callers of the write path need the rest.
@@ -56,7 +56,6 @@ __all__ = [
     "Target", "TargetKind", "Thresholds",
 ]  # fmt: skip
 
-Executor = Session | Connection
 RULES_ACTOR = "rules"
 CHANNEL = "flag_changed"
 MAX_REASON_CHARS = 500
@@ -97,20 +96,37 @@ SHAPES = {
 }
 
 
-def color(table: Table) -> ColumnElement[Any]:
-    return table.c.flag_color
+def report_by(
+    session: Executor,
+    caller: Caller,
+    target: Target,
+    report: ResumptionReport,
+    at: datetime,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> FlagUpdate:
+    """`apply_report` for an officer, refused outside their scope (geo/scope.py)."""
+    scope.require_target_change(session, caller, target)
+    return apply_report(session, target, report, caller.username, at, thresholds)
 
 
-def reason(table: Table) -> ColumnElement[Any]:
-    return table.c.flag_reason
+def override_by(
+    session: Executor, caller: Caller, target: Target, color: FlagColor, reason: str, at: datetime
+) -> FlagUpdate:
+    """`override` for an officer, refused outside their scope."""
+    scope.require_target_change(session, caller, target)
+    return override(session, target, color, reason, caller.username, at)
 
 
-def since(table: Table) -> ColumnElement[Any]:
-    return table.c.flag_since
-
-
-def overridden(table: Table) -> ColumnElement[Any]:
-    return table.c.flag_overridden
+def clear_override_by(
+    session: Executor,
+    caller: Caller,
+    target: Target,
+    at: datetime,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> FlagUpdate:
+    """`clear_override` for an officer, refused outside their scope."""
+    scope.require_target_change(session, caller, target)
+    return clear_override(session, target, caller.username, at, thresholds)
 
 
 def apply_report(

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Table
 
-from geo import flags, targets
+from geo import targets
 from geo.models import (
     Area,
     ConstructionSite,
@@ -71,7 +71,7 @@ ENTERPRISES = Layer(
         "name": _enterprise.c.name,
         "category": _enterprise.c.category,
         "resumption": _enterprise.c.resumption,
-        "flag": flags.color(_enterprise),
+        "flag": _enterprise.c.flag_color,
         "staffTotal": _enterprise.c.staff_total,
         "staffReturned": _enterprise.c.staff_returned,
         "capacityPct": _enterprise.c.capacity_pct,
@@ -92,7 +92,7 @@ CONSTRUCTION_SITES = Layer(
         "kind": _site.c.kind,
         "keyProject": _site.c.key_project,
         "resumption": _site.c.resumption,
-        "flag": flags.color(_site),
+        "flag": _site.c.flag_color,
         "workersTotal": _site.c.workers_total,
         "workersReturned": _site.c.workers_returned,
     },

@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from geo import flags, selection
+from geo import selection
 from geo.crs import Crs, from_wgs84, geojson_decimals
 from geo.errors import BadInput, NotFound
 from geo.filters import SpatialFilter, compile_filter, within_nearest
@@ -77,7 +77,7 @@ def filtered(
     if flag is not None:
         if not layer.has_flag:
             raise BadInput(f"{layer.type_name} has no flag to filter by")
-        clauses.append(flags.color(layer.table).in_(list(flag)))
+        clauses.append(layer.table.c.flag_color.in_(list(flag)))
     return clauses, compiled.distance_m
 
 

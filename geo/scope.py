@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, func, select
-from sqlalchemy.orm import Session
 
 from geo import layers
+from geo.db import Executor
 from geo.errors import Forbidden, NotFound, Unauthenticated
 from geo.filters import subtree_ids
 from geo.layers import Layer
 from geo.models import AccountZone, PatrolZone, Role
+from geo.targets import Target
 
 PUBLIC_LAYERS = (layers.AREAS, layers.ENTERPRISES, layers.CONSTRUCTION_SITES)
 
@@ -67,14 +68,19 @@ def _union_of_zones(zone_ids: Any) -> Any:
     return select(func.ST_Union(zone.c.boundary)).where(zone.c.id.in_(zone_ids)).scalar_subquery()
 
 
-def require_change(session: Session, caller: Caller, layer: Layer, row_id: int) -> None:
+def require_change(session: Executor, caller: Caller, layer: Layer, row_id: int) -> None:
     """Refuse, in the writing transaction, a change the caller may not make to this row."""
     if caller.role is Role.INSPECTOR:
         raise Forbidden("inspectors record inspections; officers change flags and facts")
     require_visit(session, caller, layer, row_id)
 
 
-def require_visit(session: Session, caller: Caller, layer: Layer, row_id: int) -> None:
+def require_target_change(session: Executor, caller: Caller, target: Target) -> None:
+    """`require_change` for an enterprise, site or rental named by its Target."""
+    require_change(session, caller, layers.BY_TYPE_NAME[target.kind.value], target.id)
+
+
+def require_visit(session: Executor, caller: Caller, layer: Layer, row_id: int) -> None:
     """Refuse a logged-in action on a row outside the caller's scope (or missing)."""
     if caller.anonymous:
         raise Unauthenticated("log in to change anything")

@@ -12,16 +12,24 @@ from datetime import date
 from sqlalchemy import ColumnElement, RowMapping, exists, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from geo import scope
 from geo.errors import BadInput, NotFound
 from geo.filters import area_subtree
 from geo.flag_counts import color_as_of, cutoff, today
 from geo.flags import Executor
 from geo.models import Enterprise, FlagColor, Signboard
-from geo.targets import TargetKind
+from geo.scope import Caller
+from geo.targets import Target, TargetKind
 
 ENTERPRISE = Enterprise.__table__
 SIGNBOARD = Signboard.__table__
 BACK_AT_WORK = (FlagColor.GREEN, FlagColor.YELLOW)
+
+
+def confirm_signboard(session: Executor, caller: Caller, enterprise_id: int, day: date) -> None:
+    """`record_signboard` for a caller, refused outside their scope (geo/scope.py)."""
+    scope.require_target_change(session, caller, Target(TargetKind.ENTERPRISE, enterprise_id))
+    record_signboard(session, enterprise_id, day)
 
 
 def record_signboard(session: Executor, enterprise_id: int, day: date) -> None:

@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import strawberry
-from sqlalchemy.orm import Session
 
 from geo import flag_counts, flags, layers, scope, signboards, targets
 from geo.errors import BadInput
 from geo.flag_rules import ResumptionReport
-from geo.scope import Caller
 from geo.targets import FLAGGED, Target, TargetKind
 from schema.types import (
     Area,
@@ -114,10 +112,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _may_change(session: Session, caller: Caller, target: Target) -> None:
-    scope.require_change(session, caller, layers.BY_TYPE_NAME[target.kind.value], target.id)
-
-
 @strawberry.type
 class FlagMutation:
     @strawberry.mutation(
@@ -127,14 +121,10 @@ class FlagMutation:
         self, info: Ctx, target_id: strawberry.ID, input: ResumptionInput
     ) -> FlagStatus:
         target, report, context = flag_target(target_id), input.to_geo(), info.context
-
-        def work(session: Session) -> flags.FlagUpdate:
-            _may_change(session, context.caller, target)
-            return flags.apply_report(
-                session, target, report, context.caller.username, _now(), context.thresholds
-            )
-
-        return flag_status((await context.write(work)).state)
+        update = await context.write(
+            flags.report_by, context.caller, target, report, _now(), context.thresholds
+        )
+        return flag_status(update.state)
 
     @strawberry.mutation(
         description="Set a flag by hand, with a reason; it holds until clearFlagOverride, or"
@@ -144,35 +134,24 @@ class FlagMutation:
         self, info: Ctx, target_id: strawberry.ID, color: FlagColor, reason: str
     ) -> FlagStatus:
         target, context = flag_target(target_id), info.context
-
-        def work(session: Session) -> flags.FlagUpdate:
-            _may_change(session, context.caller, target)
-            return flags.override(session, target, color, reason, context.caller.username, _now())
-
-        return flag_status((await context.write(work)).state)
+        update = await context.write(
+            flags.override_by, context.caller, target, color, reason, _now()
+        )
+        return flag_status(update.state)
 
     @strawberry.mutation(description="Give a flag set by hand back to the rules")
     async def clear_flag_override(self, info: Ctx, target_id: strawberry.ID) -> FlagStatus:
         target, context = flag_target(target_id), info.context
-
-        def work(session: Session) -> flags.FlagUpdate:
-            _may_change(session, context.caller, target)
-            return flags.clear_override(
-                session, target, context.caller.username, _now(), context.thresholds
-            )
-
-        return flag_status((await context.write(work)).state)
+        update = await context.write(
+            flags.clear_override_by, context.caller, target, _now(), context.thresholds
+        )
+        return flag_status(update.state)
 
     @strawberry.mutation(description="An enterprise updated its public signboard (挂牌公示)")
     async def record_signboard(
         self, info: Ctx, enterprise_id: strawberry.ID, date: date | None = None
     ) -> bool:
         target = targets.parse_target(enterprise_id, [TargetKind.ENTERPRISE], "an enterprise")
-        context = info.context
-
-        def work(session: Session) -> None:
-            _may_change(session, context.caller, target)
-            signboards.record_signboard(session, target.id, date or flag_counts.today())
-
-        await context.write(work)
+        context, day = info.context, date or flag_counts.today()
+        await context.write(signboards.confirm_signboard, context.caller, target.id, day)
         return True

@@ -7,16 +7,14 @@ from datetime import date, datetime
 
 import shapely
 import strawberry
-from sqlalchemy.orm import Session
 
-from geo import geometry, inspections, layers, queries, scope, targets
+from geo import geometry, inspections, layers, queries, targets
 from geo.crs import Crs as GeoCrs
-from geo.errors import BadInput
-from geo.flag_counts import today
 from geo.routing import InspectionPlan as Plan
-from geo.routing import PlanKey, StoredPlan, links, reused, solved
 from geo.routing import Route as PlannedRoute
 from geo.routing import RouteStop as PlannedStop
+from geo.routing import StoredPlan, links, plan_key, reused_plan, solved_plan
+from geo.routing.access import MAX_INSPECTORS
 from geo.routing.codec import plan_targets
 from schema.flags import ResumptionInput
 from schema.limits import LIST_SIZE
@@ -31,35 +29,7 @@ from schema.types import (
     target_node,
 )
 
-MAX_INSPECTORS = 20
 MAX_STOPS = 60  # a day's stops for one inspector: an 8-hour shift of 10-minute visits and rides
-SHIFT_MINUTES = (30, 24 * 60)
-
-
-def zone_number(zone_id: str) -> int:
-    return targets.parse(zone_id, ["PatrolZone"], "a patrol zone")[1]
-
-
-def plan_key(zone_id: int, day: date | None, inspectors: int, shift_minutes: int) -> PlanKey:
-    if not 1 <= inspectors <= MAX_INSPECTORS:
-        raise BadInput(f"inspectors must be between 1 and {MAX_INSPECTORS}")
-    if not SHIFT_MINUTES[0] <= shift_minutes <= SHIFT_MINUTES[1]:
-        raise BadInput(f"shiftMinutes must be between {SHIFT_MINUTES[0]} and {SHIFT_MINUTES[1]}")
-    return PlanKey(zone_id, day or today(), inspectors, shift_minutes)
-
-
-# The zone's stored plan for the day, if the caller may see the zone: first `reused_plan` (any
-# session, a replica will do), and when that is None `solved_plan` in a transaction on the
-# primary. GraphQL and the GPX/GeoJSON exports share both, so they answer the same plan under
-# the same rules. The plan is the zone's, the same for every caller; the check is per request.
-def reused_plan(session: Session, caller: scope.Caller, key: PlanKey) -> StoredPlan | None:
-    scope.require_visit(session, caller, layers.PATROL_ZONES, key.zone_id)
-    return reused(session.connection(), key)
-
-
-def solved_plan(session: Session, caller: scope.Caller, key: PlanKey) -> StoredPlan:
-    scope.require_visit(session, caller, layers.PATROL_ZONES, key.zone_id)
-    return solved(session.connection(), key)
 
 
 @strawberry.type
@@ -240,10 +210,8 @@ class RouteQuery:
         shift_minutes: int | None = 480,
     ) -> InspectionPlan:
         context = info.context
-        key = plan_key(zone_number(zone_id), date, inspectors or 1, shift_minutes or 480)
-        stored = await context.run(reused_plan, context.caller, key)
-        if stored is None:
-            stored = await context.write(solved_plan, context.caller, key)
+        key = plan_key(zone_id, date, inspectors or 1, shift_minutes or 480)
+        stored = await context.read_else_write(reused_plan, solved_plan, context.caller, key)
         done = await context.run(inspections.visited, key.zone_id, key.day)
         return InspectionPlan(stored=stored, done=done)
 
