@@ -27,7 +27,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from api.auth import Authentication, caller_of, issue_token
 from api.database import database_url
 from api.exports import route_export
-from api.limits import RequestCaps, query_limits
+from api.request_caps import RequestCaps
 from api.settings import Settings, get_settings
 from api.tiles import tilejson, vector_tile
 from geo.db import Databases, libpq_url, make_engine, make_sessionmaker
@@ -36,6 +36,20 @@ from geo.live import Listener
 from geo.scope import ANONYMOUS
 from schema import build_schema
 from schema.context import Context
+from schema.query_limits import Limits
+
+
+def query_limits(settings: Settings) -> Limits:
+    return Limits(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+        max_cost=settings.max_query_cost,
+        list_size=settings.cost_list_size,
+        max_page_size=settings.max_page_size,
+        max_string_chars=settings.max_string_chars,
+        introspection=settings.introspection,
+    )
 
 
 class FugongGraphQL(GraphQL[Context, None]):

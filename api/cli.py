@@ -41,12 +41,12 @@ def migrate(args: argparse.Namespace) -> None:
 
 
 def reassess(args: argparse.Namespace) -> None:
-    from geo import flags
+    from geo import flag_writes
 
     settings = get_settings()
     engine = make_engine(database_url(settings))
     with engine.begin() as connection:
-        changed = flags.reassess_all(connection, settings.flag_thresholds)
+        changed = flag_writes.reassess_all(connection, settings.flag_thresholds)
     print(f"{changed} flags changed by the rules")
 
 
@@ -91,11 +91,11 @@ def user(args: argparse.Namespace) -> None:
 
 
 def import_roads(args: argparse.Namespace) -> None:
-    from geo import roads
+    from geo import osm_roads
 
     engine = make_engine(database_url(get_settings()))
     with engine.begin() as connection:
-        counts = roads.import_osm(connection, args.file)
+        counts = osm_roads.import_osm(connection, args.file)
     print(", ".join(f"{count} {what}" for what, count in counts.items()))
 
 

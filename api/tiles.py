@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from api.exports import error_response
 from geo import layers, tiles
 from geo.errors import BadInput, FugongError, NotFound
-from geo.flags import FlagColor
+from geo.flag_writes import FlagColor
 
 MVT = "application/vnd.mapbox-vector-tile"
 MAX_AGE_S = 60  # flags change by the minute: a minute of staleness, not an hour

@@ -6,16 +6,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, text
 
+from geo.days import TIMEZONE, day_bounds
 from geo.errors import NotFound
 from geo.targets import FLAGGED, KINDS, Kind, Target, TargetKind
-
-TIMEZONE = ZoneInfo("Asia/Shanghai")
 
 
 class Priority(enum.IntEnum):
@@ -128,12 +126,6 @@ def _routine(c: Candidate, day: date, rules: DueRules) -> tuple[Priority, str] |
 def sort_key(target: DueTarget) -> tuple[int, bool, str, int]:
     """Priority first; key projects first within a priority; then a stable order."""
     return target.priority, not target.key_project, target.kind.value, target.id
-
-
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The day's first instant and the next day's, in Asia/Shanghai."""
-    start = datetime.combine(day, time(0), TIMEZONE)
-    return start, datetime.combine(day + timedelta(days=1), time(0), TIMEZONE)
 
 
 # What a Candidate field reads for a kind of target that does not have it.

@@ -13,9 +13,9 @@ from sqlalchemy import cast, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from geo import flags, layers, scope
+from geo import flag_writes, layers, scope
 from geo.crs import Crs
-from geo.due import day_bounds
+from geo.days import day_bounds
 from geo.errors import BadInput, OutsideGeofence
 from geo.flag_rules import ResumptionReport
 from geo.geometry import to_sql
@@ -54,7 +54,7 @@ def record(
     caller: Caller,
     visit: Visit,
     fence: Fence,
-    thresholds: flags.Thresholds,
+    thresholds: flag_writes.Thresholds,
 ) -> int:
     """The id of the inspection this key names: the one recorded before, or a new one, in the
     caller's transaction. A replay returns the first and changes nothing, also when two race."""
@@ -128,10 +128,10 @@ def _distance(layer: layers.Layer, target_id: int, point: Any) -> Any:
 
 
 def _follow_up(
-    session: Session, caller: Caller, visit: Visit, thresholds: flags.Thresholds
+    session: Session, caller: Caller, visit: Visit, thresholds: flag_writes.Thresholds
 ) -> None:
     if visit.report is not None:
-        flags.apply_report(
+        flag_writes.apply_report(
             session, visit.target, visit.report, caller.username, visit.at, thresholds
         )
     elif (column := KINDS[visit.target.kind].visited_at) is not None:

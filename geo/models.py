@@ -71,7 +71,7 @@ class FlagSource(enum.Enum):
     OVERRIDE_CLEARED = "OVERRIDE_CLEARED"  # a hand-set flag lifted: the rules again
 
 
-# A row written outside geo.flags (raw SQL, an import) flies this flag until its first report.
+# A row written outside geo.flag_writes (raw SQL, an import) flies this flag until its first report.
 UNASSESSED_REASON = "no status report yet"
 
 
@@ -88,7 +88,7 @@ def _geometry(kind: str) -> Geometry:
 
 
 class _Flagged:
-    """The stored flag of an enterprise or a site; geo.flags writes it, with its history."""
+    """The stored flag of an enterprise or a site; geo.flag_writes writes it, with its history."""
 
     flag_color: Mapped[FlagColor] = mapped_column(
         Enum(FlagColor, name="flag_color"), server_default=FlagColor.RED.value

@@ -13,10 +13,11 @@ from sqlalchemy import ColumnElement, RowMapping, exists, func, literal, select,
 from sqlalchemy.dialects.postgresql import insert
 
 from geo import scope
+from geo.days import cutoff, today
 from geo.errors import BadInput, NotFound
 from geo.filters import area_subtree
-from geo.flag_counts import color_as_of, cutoff, today
-from geo.flags import Executor
+from geo.flag_history import color_as_of
+from geo.flag_writes import Executor
 from geo.models import Enterprise, FlagColor, Signboard
 from geo.scope import Caller
 from geo.targets import Target, TargetKind

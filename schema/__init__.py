@@ -10,9 +10,9 @@ from schema.audit import AuditPersonalReads
 from schema.compiled import ExecutionContext
 from schema.documents import parse_and_validate_once
 from schema.errors import ErrorCodes
-from schema.limits import Limits, limit_extensions
 from schema.mutation import Mutation
 from schema.query import Query
+from schema.query_limits import Limits, limit_extensions
 from schema.scalars import SCALARS
 from schema.subscription import Subscription
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import strawberry
 
-from geo import flag_counts, flags, layers, scope, signboards, targets
+from geo import days, flag_counts, flag_writes, layers, scope, signboards, targets
 from geo.errors import BadInput
 from geo.flag_rules import ResumptionReport
 from geo.targets import FLAGGED, Target, TargetKind
@@ -122,7 +122,7 @@ class FlagMutation:
     ) -> FlagStatus:
         target, report, context = flag_target(target_id), input.to_geo(), info.context
         update = await context.write(
-            flags.report_by, context.caller, target, report, _now(), context.thresholds
+            flag_writes.report_by, context.caller, target, report, _now(), context.thresholds
         )
         return flag_status(update.state)
 
@@ -135,7 +135,7 @@ class FlagMutation:
     ) -> FlagStatus:
         target, context = flag_target(target_id), info.context
         update = await context.write(
-            flags.override_by, context.caller, target, color, reason, _now()
+            flag_writes.override_by, context.caller, target, color, reason, _now()
         )
         return flag_status(update.state)
 
@@ -143,7 +143,7 @@ class FlagMutation:
     async def clear_flag_override(self, info: Ctx, target_id: strawberry.ID) -> FlagStatus:
         target, context = flag_target(target_id), info.context
         update = await context.write(
-            flags.clear_override_by, context.caller, target, _now(), context.thresholds
+            flag_writes.clear_override_by, context.caller, target, _now(), context.thresholds
         )
         return flag_status(update.state)
 
@@ -152,6 +152,6 @@ class FlagMutation:
         self, info: Ctx, enterprise_id: strawberry.ID, date: date | None = None
     ) -> bool:
         target = targets.parse_target(enterprise_id, [TargetKind.ENTERPRISE], "an enterprise")
-        context, day = info.context, date or flag_counts.today()
+        context, day = info.context, date or days.today()
         await context.write(signboards.confirm_signboard, context.caller, target.id, day)
         return True

@@ -16,7 +16,7 @@ from geo.filters import Near, SpatialFilter
 from geo.layers import Layer as GeoLayer
 from schema.compiled import edge_selection, edges_json
 from schema.flags import FlagQuery
-from schema.routes import RouteQuery
+from schema.inspections import RouteQuery
 from schema.scalars import GeoJSON
 from schema.types import (
     NODE_TYPES,

@@ -11,11 +11,11 @@ import strawberry
 from sqlalchemy import RowMapping
 from strawberry.types import Info
 
-from geo import flag_counts, layers, queries, selection, targets
+from geo import flag_counts, flag_history, layers, queries, selection, targets
 from geo.crs import Crs as GeoCrs
 from geo.errors import Forbidden
 from geo.flag_rules import FlagEvent, FlagState
-from geo.flags import FlagColor as GeoFlagColor
+from geo.flag_writes import FlagColor as GeoFlagColor
 from geo.layers import Layer
 from geo.models import AreaLevel as GeoAreaLevel
 from geo.models import FlagSource as GeoFlagSource
@@ -149,7 +149,7 @@ def flag_status(state: FlagState) -> FlagStatus:
 
 
 async def _flag_history(root: Node, info: Ctx) -> list[FlagChange]:
-    loader = info.context.loader(("flag-history",), flag_counts.flag_history, default=[])
+    loader = info.context.loader(("flag-history",), flag_history.flag_history, default=[])
     target = Target(TargetKind(root.layer.type_name), root.row["id"])
     return [FlagChange(event=event) for event in await loader.load(target)]
 

@@ -10,8 +10,8 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from geo import layers, scope, targets
+from geo.days import today
 from geo.errors import BadInput
-from geo.flag_counts import today
 from geo.routing.stored import PlanKey, StoredPlan, reused, solved
 
 MAX_INSPECTORS = 20

@@ -21,7 +21,7 @@ from graphql import (
 )
 from sqlalchemy import text
 
-from api.limits import query_limits
+from api.app import query_limits
 from api.settings import get_settings
 from schema import build_schema
 

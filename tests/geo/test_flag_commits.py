@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, text
 import migrations
 from geo.db import make_engine
 from geo.flag_rules import Facts, ResumptionReport, assess
-from geo.flags import CHANNEL, FlagEvent, apply_report, reassess_all
+from geo.flag_writes import CHANNEL, FlagEvent, apply_report, reassess_all
 from geo.models import FlagColor, ResumptionStatus
 from geo.targets import Target, TargetKind
 from tests.conftest import scratch_database

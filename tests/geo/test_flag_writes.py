@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Connection, func, select, text
 
 from geo.errors import BadInput, Forbidden, NotFound, Unauthenticated
-from geo.flag_counts import flag_history
+from geo.flag_history import flag_history
 from geo.flag_rules import ResumptionReport
-from geo.flags import (
+from geo.flag_writes import (
     HISTORY,
     SHAPES,
     apply_report,

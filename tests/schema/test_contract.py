@@ -12,7 +12,7 @@ from graphql import (
     build_schema,
 )
 
-from api.limits import query_limits
+from api.app import query_limits
 from api.settings import get_settings
 from schema import build_schema as fugong_schema
 
