@@ -14,7 +14,6 @@ from typing import Any
 import orjson
 from graphql import (
     FieldNode,
-    FragmentSpreadNode,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLObjectType,
@@ -29,6 +28,7 @@ from strawberry.types.nodes import convert_arguments
 from geo import selection
 from geo.crs import Crs as GeoCrs
 from geo.layers import Layer
+from schema import selections
 
 SQL = "sql"  # the metadata key of a field's geo.selection part
 
@@ -119,17 +119,18 @@ def _fields(raw: Any, selection_set: SelectionSetNode | None, type_: Any) -> lis
     """The fields selected on `type_`, fragments spread; refused where GraphQL would merge or
     skip (a repeated response key, a directive), which the executor does better."""
     found: list[FieldNode] = []
-    for node in selection_set.selections if selection_set else ():
+    for selected in selections.spread(selection_set, raw.fragments):
+        node, fragment = selected.node, selected.fragment
         if node.directives:
             raise _NotCompiled
         if isinstance(node, FieldNode):
             found.append(node)
             continue
-        fragment = raw.fragments[node.name.value] if isinstance(node, FragmentSpreadNode) else node
-        condition = fragment.type_condition
-        if fragment.directives or (condition and condition.name.value not in _names(type_)):
+        if fragment is None or fragment.directives:
             raise _NotCompiled
-        found.extend(_fields(raw, fragment.selection_set, type_))
+        condition = fragment.type_condition
+        if condition is not None and condition.name.value not in _names(type_):
+            raise _NotCompiled
     keys = [_key(node) for node in found]
     if len(set(keys)) != len(keys):
         raise _NotCompiled

@@ -17,7 +17,7 @@ from geo.routing import StoredPlan, links, plan_key, reused_plan, solved_plan
 from geo.routing.access import MAX_INSPECTORS
 from geo.routing.codec import plan_targets
 from schema.flags import ResumptionInput
-from schema.query_limits import LIST_SIZE
+from schema.query_cost import LIST_SIZE
 from schema.scalars import GeoJSON
 from schema.types import (
     Crs,
