@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-from cross_web import HTTPException  # what strawberry's views turn into an HTTP error
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -36,6 +35,7 @@ from geo.live import Listener
 from geo.scope import ANONYMOUS
 from schema import build_schema
 from schema.context import Context
+from schema.framework import HTTPException
 from schema.query_limits import Limits
 
 

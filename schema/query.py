@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import orjson
 import strawberry
@@ -14,7 +14,7 @@ from geo.crs import Crs as GeoCrs
 from geo.errors import BadInput
 from geo.filters import Near, SpatialFilter
 from geo.layers import Layer as GeoLayer
-from schema.compiled import edge_selection, edges_json
+from schema.compiled import compiled_edges, edge_selection
 from schema.flags import FlagQuery
 from schema.inspections import RouteQuery
 from schema.scalars import GeoJSON
@@ -115,13 +115,10 @@ async def _connection(
     async def counter() -> int:
         return await info.context.run(queries.count, caller, layer, spatial, colors)
 
-    edges: Any = (
-        [Edge(cursor=row["cursor"], node=node_type(row=row)) for row in page.rows]
-        if edge is None
-        else edges_json(page.rows)
-    )
     return Connection(
-        edges=edges,
+        page=[Edge(cursor=row["cursor"], node=node_type(row=row)) for row in page.rows]
+        if edge is None
+        else compiled_edges(page.rows),
         page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
         counter=counter,
     )

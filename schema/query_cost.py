@@ -31,7 +31,7 @@ from graphql import (
     value_from_ast_untyped,
 )
 
-from schema import selections
+from schema import framework, selections
 
 QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
@@ -175,9 +175,7 @@ class CostWalk:
             if paged:
                 return 1
             # A list whose length the schema knows says so: strawberry.field(metadata=...).
-            definition = (field.extensions or {}).get("strawberry-definition")
-            known = getattr(definition, "metadata", None) or {}
-            return self._bounded(known.get(LIST_SIZE))
+            return self._bounded(framework.field_metadata(field).get(LIST_SIZE))
         return 1
 
     def _bounded(self, value: Any) -> int:

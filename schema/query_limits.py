@@ -40,6 +40,7 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
+from schema import framework
 from schema.query_cost import QUERY_TOO_COMPLEX, QUERY_TOO_DEEP, CostWalk, Refused
 
 QUERY_TOO_LONG = "QUERY_TOO_LONG"
@@ -114,7 +115,7 @@ class QueryLimits(SchemaExtension):
         try:
             _check_variables(context.variables or {}, self.limits.max_string_chars)
             walk = CostWalk(
-                context.schema._schema,
+                framework.core_schema(context.schema),
                 context.graphql_document,
                 self.limits.list_size,
                 self.limits.max_page_size,

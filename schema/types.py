@@ -22,7 +22,7 @@ from geo.models import FlagSource as GeoFlagSource
 from geo.models import ResumptionStatus as GeoResumptionStatus
 from geo.privacy import Disclosure, Personal, disclosure, shown
 from geo.targets import Target, TargetKind
-from schema.compiled import SQL
+from schema.compiled import SQL, CompiledEdges
 from schema.context import Context
 from schema.scalars import GeoJSON
 
@@ -394,9 +394,13 @@ class Edge(Generic[N]):
 
 @strawberry.type
 class Connection(Generic[N]):
-    edges: list[Edge[N]]
+    page: strawberry.Private[list[Edge[N]] | CompiledEdges]  # compiled: built by PostgreSQL
     page_info: PageInfo
     counter: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field
+    def edges(self) -> list[Edge[N]]:
+        return self.page.as_list() if isinstance(self.page, CompiledEdges) else self.page
 
     @strawberry.field(description="Rows matching the filter, on every page")
     async def total_count(self) -> int:
