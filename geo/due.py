@@ -170,7 +170,7 @@ def candidates(connection: Connection, zone_id: int, day: date) -> list[Candidat
     return [candidate(row) for row in rows]
 
 
-def candidate(row: Mapping[str, Any]) -> Candidate:
+def candidate(row: Mapping[Any, Any]) -> Candidate:
     """A row of ZONE_TARGETS as a Candidate."""
     return Candidate(**{**row, "kind": TargetKind[row["kind"]]})
 

@@ -28,15 +28,16 @@ from sqlalchemy import (
 )
 
 from geo.days import cutoff
+from geo.db import Executor
 from geo.errors import BadInput, NotFound
-from geo.flag_writes import SHAPES, Executor
+from geo.flag_writes import SHAPES
 from geo.models import FLAG_TALLY as TALLY
 from geo.models import FLAG_TALLY_DAILY as TALLY_DAILY
-from geo.models import Area, FlagColor
+from geo.models import Area, FlagColor, table_of
 from geo.targets import FLAGGED, TargetKind
 
 Day = date | ColumnElement[date]  # a day, or a parameter bound to one
-AREA = Area.__table__
+AREA = table_of(Area)
 ALL_KINDS = FLAGGED
 
 

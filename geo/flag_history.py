@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, RowMapping, case, false, or_, select
 
 from geo import targets
+from geo.db import Executor
 from geo.flag_rules import FlagEvent
-from geo.flag_writes import HISTORY, SHAPES, Executor
+from geo.flag_writes import HISTORY, SHAPES
 from geo.models import FlagColor, FlagSource
 from geo.targets import FLAGGED, Target, TargetKind
 

@@ -46,6 +46,7 @@ from geo.models import (
     FlagColor,
     FlagSource,
     ResumptionStatus,
+    table_of,
 )
 from geo.scope import Caller
 from geo.targets import FLAGGED, KINDS, Target, TargetKind
@@ -59,7 +60,7 @@ __all__ = [
 RULES_ACTOR = "rules"
 CHANNEL = "flag_changed"
 MAX_REASON_CHARS = 500
-HISTORY = FlagChange.__table__
+HISTORY = table_of(FlagChange)
 
 
 @dataclass(frozen=True)
@@ -343,7 +344,7 @@ def _store_many(
     # Bound as arrays and unnested: one UPDATE and one INSERT per batch, not one per row.
     ids, old, new, reasons, sinces, ats = zip(*batch, strict=True)
     color_type = HISTORY.c.to_color.type
-    arrays = {
+    arrays: dict[str, tuple[list[Any], ARRAY[Any]]] = {
         "id": (list(ids), ARRAY(Integer)),
         "from_color": ([None if c is None else c.value for c in old], ARRAY(Text)),
         "to_color": ([c.value for c in new], ARRAY(Text)),

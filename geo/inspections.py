@@ -19,11 +19,11 @@ from geo.days import day_bounds
 from geo.errors import BadInput, OutsideGeofence
 from geo.flag_rules import ResumptionReport
 from geo.geometry import to_sql
-from geo.models import Inspection
+from geo.models import Inspection, table_of
 from geo.scope import Caller
 from geo.targets import FLAGGED, KINDS, Target, inspected_id
 
-INSPECTION = Inspection.__table__
+INSPECTION = table_of(Inspection)
 MAX_FINDINGS_CHARS = 5000
 MAX_KEY_CHARS = 200
 
@@ -99,7 +99,7 @@ def record(
         assert found is not None  # the conflicting row is committed, or we would still wait
         return found
     _follow_up(session, caller, visit, thresholds)
-    return inserted  # type: ignore[no-any-return]
+    return inserted
 
 
 def _check(visit: Visit, fence: Fence) -> None:

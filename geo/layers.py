@@ -16,6 +16,7 @@ from geo.models import (
     PatrolZone,
     QuarantineSite,
     RentalProperty,
+    table_of,
 )
 
 
@@ -48,12 +49,8 @@ class Layer:
         return self.table.c.id if self.table.name == "area" else self.table.c.area_id
 
 
-def _table(model: type) -> Table:
-    return model.__table__  # type: ignore[attr-defined, no-any-return]
-
-
 _area, _enterprise, _rental, _site, _zone, _quarantine = (
-    _table(m)
+    table_of(m)
     for m in (Area, Enterprise, RentalProperty, ConstructionSite, PatrolZone, QuarantineSite)
 )
 
@@ -115,7 +112,7 @@ QUARANTINE_SITES = Layer(
     },
 )
 
-INSPECTIONS = Layer("Inspection", _table(Inspection), "geom", {})
+INSPECTIONS = Layer("Inspection", table_of(Inspection), "geom", {})
 
 BY_PLURAL = {
     "areas": AREAS,

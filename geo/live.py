@@ -47,8 +47,9 @@ class Listener:
     async def _ensure_listening(self) -> None:
         async with self._starting:
             if self.connection is None:
-                self.connection = await asyncio.to_thread(self._connect)
-                asyncio.get_running_loop().add_reader(self.connection.fileno(), self._on_readable)
+                connection = await asyncio.to_thread(self._connect)
+                self.connection = connection
+                asyncio.get_running_loop().add_reader(connection.fileno(), self._on_readable)
 
     def _connect(self) -> psycopg2.extensions.connection:
         connection = psycopg2.connect(self.dsn, application_name="fugong-listener")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import cast
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
@@ -44,6 +45,11 @@ from geo.srid import STORAGE_SRID
 
 class Base(DeclarativeBase):
     pass
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's table as the Table it is (SQLAlchemy types `__table__` as any FromClause)."""
+    return cast(Table, model.__table__)
 
 
 class AreaLevel(enum.Enum):
@@ -486,6 +492,6 @@ for _model, _covered in (
 ):
     Index(
         f"ix_{_model.__tablename__}_tile",
-        func.fugong_tile_key(_model.__table__.c.geom),
+        func.fugong_tile_key(table_of(_model).c.geom),
         postgresql_include=list(_covered),
     )

@@ -201,7 +201,7 @@ def geometries(
     simplify_m: float | None = None,
 ) -> dict[int, Any]:
     """GeoJSON geometry objects of these rows, in `crs`, built by PostGIS."""
-    geometry = layer.table.c[column]
+    geometry: ColumnElement[Any] = layer.table.c[column]
     if simplify_m is not None:
         geometry = simplified(geometry, simplify_m)
     geojson = func.ST_AsGeoJSON(from_wgs84(geometry, crs), geojson_decimals(crs))
@@ -257,7 +257,7 @@ def feature_collection(
         .limit(limit)
         .subquery()
     )
-    collection: Select[tuple[str, int]] = select(
+    collection: Select[str, int] = select(
         func.json_build_object(
             "type",
             "FeatureCollection",

@@ -22,7 +22,7 @@ from geo.db import Executor
 from geo.errors import Forbidden, NotFound, Unauthenticated
 from geo.filters import subtree_ids
 from geo.layers import Layer
-from geo.models import AccountZone, PatrolZone, Role
+from geo.models import AccountZone, PatrolZone, Role, table_of
 from geo.targets import Target
 
 PUBLIC_LAYERS = (layers.AREAS, layers.ENTERPRISES, layers.CONSTRUCTION_SITES)
@@ -50,7 +50,7 @@ def visible(layer: Layer, caller: Caller) -> ColumnElement[bool] | None:
     if caller.role is Role.TOWN_OFFICER:
         return layer.table.c.area_id.in_(subtree_ids(caller.town_id))
     if caller.role is Role.INSPECTOR:
-        link = AccountZone.__table__
+        link = table_of(AccountZone)
         zone_ids = select(link.c.zone_id).where(link.c.account_id == caller.account_id)
         if layer is layers.PATROL_ZONES:
             return layer.table.c.id.in_(zone_ids)
@@ -64,7 +64,7 @@ def visible(layer: Layer, caller: Caller) -> ColumnElement[bool] | None:
 
 def _union_of_zones(zone_ids: Any) -> Any:
     # One geometry computed once per query, so the layer's GiST index does the matching.
-    zone = PatrolZone.__table__
+    zone = table_of(PatrolZone)
     return select(func.ST_Union(zone.c.boundary)).where(zone.c.id.in_(zone_ids)).scalar_subquery()
 
 

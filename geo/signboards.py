@@ -14,16 +14,16 @@ from sqlalchemy.dialects.postgresql import insert
 
 from geo import scope
 from geo.days import cutoff, today
+from geo.db import Executor
 from geo.errors import BadInput, NotFound
 from geo.filters import area_subtree
 from geo.flag_history import color_as_of
-from geo.flag_writes import Executor
-from geo.models import Enterprise, FlagColor, Signboard
+from geo.models import Enterprise, FlagColor, Signboard, table_of
 from geo.scope import Caller
 from geo.targets import Target, TargetKind
 
-ENTERPRISE = Enterprise.__table__
-SIGNBOARD = Signboard.__table__
+ENTERPRISE = table_of(Enterprise)
+SIGNBOARD = table_of(Signboard)
 BACK_AT_WORK = (FlagColor.GREEN, FlagColor.YELLOW)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, Table, literal
 
 from geo.errors import BadInput
-from geo.models import ConstructionSite, Enterprise, RentalProperty
+from geo.models import ConstructionSite, Enterprise, RentalProperty, table_of
 
 
 class TargetKind(enum.Enum):
@@ -55,7 +55,7 @@ _FLAG_FACTS = {"flag_color": "t.flag_color::text", "flag_reason": "t.flag_reason
 
 KINDS: dict[TargetKind, Kind] = {
     TargetKind.ENTERPRISE: Kind(
-        Enterprise.__table__,  # type: ignore[arg-type]
+        table_of(Enterprise),
         "enterprise_id",
         flagged=True,
         place="geom",
@@ -64,7 +64,7 @@ KINDS: dict[TargetKind, Kind] = {
         facts=_FLAG_FACTS,
     ),
     TargetKind.CONSTRUCTION_SITE: Kind(
-        ConstructionSite.__table__,  # type: ignore[arg-type]
+        table_of(ConstructionSite),
         "construction_site_id",
         flagged=True,
         place="footprint",
@@ -74,7 +74,7 @@ KINDS: dict[TargetKind, Kind] = {
         facts={**_FLAG_FACTS, "key_project": "t.key_project"},
     ),
     TargetKind.RENTAL_PROPERTY: Kind(
-        RentalProperty.__table__,  # type: ignore[arg-type]
+        table_of(RentalProperty),
         "rental_property_id",
         flagged=False,
         place="geom",
@@ -117,7 +117,7 @@ def parse_target(
     return Target(TargetKind(type_name), row_id)
 
 
-def of_row(row: Mapping[str, Any]) -> Target:
+def of_row(row: Mapping[Any, Any]) -> Target:
     """The target of a row of `inspection` or `flag_change` (one foreign key is set)."""
     for kind, spec in KINDS.items():
         if row.get(spec.column) is not None:

@@ -98,7 +98,7 @@ def tile(
         layer.global_id(rows.c.id).label("id"),
         *(_as_text_if_enum(value).label(name) for name, value in layer.public.items()),
     )
-    if z < DETAIL_ZOOM and layer.geometry.type.geometry_type == "POINT":
+    if z < DETAIL_ZOOM and getattr(layer.geometry.type, "geometry_type", None) == "POINT":
         # As an array, so that the planner looks each one up by id.
         features = features.where(
             rows.c.id == any_(func.array(_one_per_cell(layer, z, x, y, clauses)))

@@ -85,7 +85,7 @@ def histories(
         returned_first.tolist(), returned_mid.astype(int).tolist(), capacity_mid.tolist(),
         problem_mid.tolist(), strict=True,
     )  # fmt: skip
-    columns: tuple[list[str], ...] = ([], [], [], [])
+    columns: tuple[list[str], list[str], list[str], list[str]] = ([], [], [], [])
     lines: list[str] = []
     for target, final, end, to_green, day, minute, r_first, r_mid, c_mid, p_mid in per_target:
         reports = [
