@@ -14,6 +14,7 @@ import anyio.to_thread
 from sqlalchemy.orm import Session
 from strawberry.dataloader import DataLoader
 
+from geo import accounts
 from geo.db import Databases
 from geo.flag_rules import DEFAULT_THRESHOLDS, Thresholds
 from geo.inspections import DEFAULT_FENCE, Fence
@@ -40,6 +41,9 @@ class Context:
     )
     connection_params: dict[str, Any] | None = None  # graphql-transport-ws connection_init
     caller: Caller = ANONYMOUS
+    # A WebSocket names its caller once, at connection_init, and lives on: its operations and
+    # events check the account again (refresh_caller). An HTTP request was checked on arrival.
+    websocket: bool = False
     personal_reads: list[tuple[str, str]] = field(default_factory=list)  # (node id, field)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _wrote: bool = False
@@ -68,6 +72,20 @@ class Context:
     async def _off_loop(self, call: Callable[..., T], *args: Any) -> T:
         async with self._lock:  # one statement at a time per request, as a session requires
             return await anyio.to_thread.run_sync(call, *args)
+
+    async def refresh_caller(self) -> Caller:
+        """The caller as their account stands now (geo.accounts.current): Unauthenticated once
+        the token has expired or the account is disabled. Loaders start afresh, since what they
+        hold was read for the caller as they were."""
+        self.caller = await self.run(accounts.current, self.caller, primary=True)
+        self._loaders.clear()
+        return self.caller
+
+    def take_personal_reads(self) -> list[tuple[str, str]]:
+        """The personal data read since the last call, to be audited with the result that
+        carries it (one per request, or one per event of a subscription)."""
+        reads, self.personal_reads = self.personal_reads, []
+        return reads
 
     def loader(
         self,
