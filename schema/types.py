@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date as datetime_date
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar, get_args
 
 import strawberry
 from sqlalchemy import RowMapping
@@ -321,7 +321,8 @@ InspectionTarget = Annotated[
     Enterprise | RentalProperty | ConstructionSite,
     strawberry.union("InspectionTarget", description="Targets that an inspector visits"),
 ]
-TARGET_TYPES = {t.layer.type_name: t for t in (Enterprise, RentalProperty, ConstructionSite)}
+# By geo.targets.TargetKind value: the union's members, so a new kind is added in one place.
+TARGET_TYPES = {t.layer.type_name: t for t in get_args(get_args(InspectionTarget)[0])}
 FlagSource = strawberry.enum(GeoFlagSource, name="FlagSource")
 
 
