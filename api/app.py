@@ -6,13 +6,16 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
@@ -29,6 +32,7 @@ from api.exports import route_export
 from api.request_caps import RequestCaps
 from api.settings import Settings, get_settings
 from api.tiles import tilejson, vector_tile
+from geo import tiles
 from geo.db import Databases, libpq_url, make_engine, make_sessionmaker
 from geo.errors import Unauthenticated
 from geo.live import Listener
@@ -50,6 +54,9 @@ def query_limits(settings: Settings) -> Limits:
         max_string_chars=settings.max_string_chars,
         introspection=settings.introspection,
     )
+
+
+log = logging.getLogger("fugong.app")
 
 
 class FugongGraphQL(GraphQL[Context, None]):
@@ -112,6 +119,28 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
+HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+async def http_error(request: Request, error: Exception) -> JSONResponse:
+    """A path no route matches (or a method it does not take) answered like every other
+    failure of a non-GraphQL door: JSON with a code, not Starlette's plain text."""
+    assert isinstance(error, StarletteHTTPException)
+    code = HTTP_CODES.get(error.status_code, "BAD_REQUEST")
+    body = {"errors": [{"message": error.detail, "extensions": {"code": code}}]}
+    return JSONResponse(body, status_code=error.status_code, headers=error.headers)
+
+
+def _forget_old_tiles(sessions: sessionmaker[Session]) -> None:
+    """Drop tiles kept by a deploy whose tiles differed. Housekeeping only (they are never
+    served, their key holds the version), so a database down at start does not stop fugong."""
+    try:
+        with sessions.begin() as session:
+            tiles.forget_other_versions(session)
+    except OperationalError as error:
+        log.warning("kept tiles of other versions not dropped: %s", error.orig)
+
+
 def create_app(
     settings: Settings | None = None, sessions: sessionmaker[Session] | None = None
 ) -> Starlette:
@@ -127,6 +156,7 @@ def create_app(
             else make_engine(database_url(settings), settings.pool_size)
         )
         primary = sessions or make_sessionmaker(engine)  # type: ignore[arg-type]
+        _forget_old_tiles(primary)
         read_url = settings.database_read_url
         replica = None if read_url is None else make_engine(read_url, settings.pool_size)
         app.state.databases = Databases(
@@ -165,5 +195,6 @@ def create_app(
             # Tiles and FeatureCollections shrink several times over.
             Middleware(GZipMiddleware, minimum_size=1024),
         ],
+        exception_handlers={StarletteHTTPException: http_error},
         lifespan=lifespan,
     )

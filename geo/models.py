@@ -278,6 +278,7 @@ class Inspection(Base):
     distance_m: Mapped[float] = mapped_column(Float)  # from the target, when recorded
     gps_accuracy_m: Mapped[float | None] = mapped_column(Float)
     findings: Mapped[str] = mapped_column(Text, default="")
+    payload_sha256: Mapped[str | None] = mapped_column(Text)  # what the key was first sent with
     area_id = _area_fk()
 
     __table_args__ = (
@@ -484,6 +485,14 @@ TILE_CACHE = Table(
 
 # No columns: a lock that orders tile builders against the triggers that drop tiles.
 TILE_CACHE_GUARD = Table("tile_cache_guard", Base.metadata)
+
+# `where: {name: …}` finds names by their characters and character pairs (migration 0009).
+for _model in (Area, Enterprise, ConstructionSite, QuarantineSite, PatrolZone):
+    Index(
+        f"idx_{_model.__tablename__}_name_grams",
+        func.fugong_name_grams(table_of(_model).c.name),
+        postgresql_using="gin",
+    )
 
 # A low-zoom tile's points read from these indexes alone (migration 0006).
 for _model, _covered in (

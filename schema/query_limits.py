@@ -23,6 +23,7 @@ from typing import Any, cast
 
 from graphql import (
     ArgumentNode,
+    DocumentNode,
     GraphQLError,
     GraphQLSyntaxError,
     ObjectFieldNode,
@@ -46,6 +47,7 @@ from schema.query_cost import QUERY_TOO_COMPLEX, QUERY_TOO_DEEP, CostWalk, Refus
 QUERY_TOO_LONG = "QUERY_TOO_LONG"
 QUERY_TOO_MANY_ALIASES = "QUERY_TOO_MANY_ALIASES"
 BAD_USER_INPUT = "BAD_USER_INPUT"
+GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ class QueryLimits(SchemaExtension):
         context = self.execution_context
         assert context.graphql_document is not None  # validation only follows a parse
         try:
+            _check_selections(context.graphql_document)
             _check_variables(context.variables or {}, self.limits.max_string_chars)
             walk = CostWalk(
                 framework.core_schema(context.schema),
@@ -139,6 +142,23 @@ class QueryLimits(SchemaExtension):
             strings = _long_literals(self.limits.max_string_chars)
             context.validation_rules = (*context.validation_rules, *limiters, strings)
         yield
+
+
+def _check_selections(document: DocumentNode) -> None:
+    """graphql-core parses `{ }` and `{ area { } }`, which the spec forbids and which the
+    limiters (and the cost walk) cannot measure: refused first, as validation would."""
+    for definition in document.definitions:
+        stack = [getattr(definition, "selection_set", None)]
+        while stack:
+            selections = stack.pop()
+            if selections is None:
+                continue
+            if not selections.selections:
+                raise Refused(
+                    GRAPHQL_VALIDATION_FAILED,
+                    "a selection set ({ }) selects at least one field",
+                )
+            stack.extend(getattr(s, "selection_set", None) for s in selections.selections)
 
 
 @functools.cache
