@@ -54,13 +54,7 @@ def _door(
 
 async def _read(request: Request, work: Callable[..., T], *args: Any) -> T:
     """`work(session, *args)` off the event loop, on a replica when there is one."""
-    state = request.app.state
-
-    def run() -> T:
-        with (state.read_sessions or state.sessions)() as session:
-            return work(session, *args)
-
-    return await run_in_threadpool(run)
+    return await run_in_threadpool(request.app.state.databases.read, work, *args)
 
 
 async def _audited(request: Request, reads: list[tuple[str, str]]) -> Response | None:
@@ -68,14 +62,9 @@ async def _audited(request: Request, reads: list[tuple[str, str]]) -> Response |
     cannot be written, nothing is sent (as GraphQL's AuditPersonalReads)."""
     if not reads:
         return None
-    caller = request.state.caller
-
-    def write() -> None:
-        with request.app.state.sessions.begin() as session:
-            audit.record_reads(session, caller, reads)
-
+    databases, caller = request.app.state.databases, request.state.caller
     try:
-        await run_in_threadpool(write)
+        await run_in_threadpool(databases.write, audit.record_reads, caller, reads)
     except Exception:  # noqa: BLE001 - any failure must withhold the data
         log.exception("personal data read through /ogc could not be audited")
         return problems.problem(
