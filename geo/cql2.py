@@ -159,7 +159,7 @@ class _Compiler:
             return self.area(args[1])
         column = self.property(name)
         if op in COMPARISONS and len(args) == 2:
-            return COMPARISONS[op](column, self.value(name, args[1]))  # type: ignore[no-any-return]
+            return COMPARISONS[op](column, self.value(name, args[1]))
         if op == "like" and len(args) == 2 and isinstance(args[1], str):
             if json_schema(column)["type"] != "string":
                 raise BadInput(f"LIKE compares text; {name} is not text")
@@ -261,7 +261,7 @@ class _Compiler:
 def _property(op: str, node: Any) -> str:
     if not isinstance(node, dict) or not isinstance(node.get("property"), str):
         raise BadInput(f"{op} compares a property (a queryable name) first, not {_shown(node)}")
-    return node["property"]  # type: ignore[no-any-return]
+    return node["property"]
 
 
 def _one(op: str, args: list[Any]) -> Any:
