@@ -12,7 +12,7 @@ FUGONG := $(VENV)/bin/fugong
 run: deps
 	$(FUGONG) migrate
 	$(FUGONG) seed --if-empty
-	$(FUGONG) serve
+	FUGONG_INTROSPECTION=1 $(FUGONG) serve   # the demo asks for GraphiQL; a deployment does not
 
 test: deps
 	$(VENV)/bin/pytest

@@ -103,7 +103,6 @@ def create_app(
 ) -> Starlette:
     """The app; tests hand in `sessions` bound to their own transaction."""
     settings = settings or get_settings()
-    settings.check()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -39,11 +39,19 @@ def account_of_token(settings: Settings, token: str) -> int:
             issuer=ISSUER,
             options={"require": ["exp", "sub", "iss"]},
         )
-        return int(claims["sub"])
+        account_id = int(claims["sub"])
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("the token has expired; log in again") from None
     except (jwt.InvalidTokenError, ValueError):
         raise Unauthenticated("the token is not one this server signed") from None
+    # A token that outlives what this server issues was not issued by it, or under a policy
+    # since shortened: either way it is not honoured (a minute's grace for clocks).
+    longest = datetime.now(UTC) + timedelta(minutes=settings.token_minutes + 1)
+    if not isinstance(claims["exp"], int | float) or claims["exp"] > longest.timestamp():
+        raise Unauthenticated(
+            f"the token lives longer than {settings.token_minutes} minutes; log in again"
+        )
+    return account_id
 
 
 def caller_of(

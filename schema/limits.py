@@ -58,6 +58,8 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
+from schema.suggestions import NoSuggestions
+
 QUERY_TOO_LONG = "QUERY_TOO_LONG"
 QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
 QUERY_TOO_MANY_ALIASES = "QUERY_TOO_MANY_ALIASES"
@@ -98,7 +100,7 @@ def limit_extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]:
         functools.partial(QueryLimits, limits),
     ]
     if not limits.introspection:
-        extensions.append(DisableIntrospection)
+        extensions += [DisableIntrospection, NoSuggestions]
     return extensions
 
 
