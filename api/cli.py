@@ -11,7 +11,7 @@ import uvicorn
 from sqlalchemy.orm import Session
 
 from api import localdb
-from api.database import database_url
+from api.database import database_url, owner_url, serving_role
 from api.settings import get_settings
 from geo.db import make_engine
 
@@ -33,17 +33,21 @@ def serve(args: argparse.Namespace) -> None:
 
 def migrate(args: argparse.Namespace) -> None:
     import migrations
+    from api import roles
 
-    engine = make_engine(database_url(get_settings()))
+    settings = get_settings()
+    engine = make_engine(owner_url(settings))
     with engine.begin() as connection:
         migrations.upgrade(connection)
+        if app := serving_role(settings):
+            roles.grant(connection, app)
     print("database is at the latest schema")
 
 
 def seed(args: argparse.Namespace) -> None:
     from geo import seed as demo
 
-    engine = make_engine(database_url(get_settings()))
+    engine = make_engine(owner_url(get_settings()))
     with engine.begin() as connection:
         if args.reset:
             demo.reset(connection)
@@ -60,7 +64,7 @@ def user(args: argparse.Namespace) -> None:
     from geo import accounts
     from geo.models import Role
 
-    engine = make_engine(database_url(get_settings()))
+    engine = make_engine(owner_url(get_settings()))
     with Session(engine) as session, session.begin():
         if args.action == "add":
             password = (
@@ -83,7 +87,7 @@ def user(args: argparse.Namespace) -> None:
 def import_roads(args: argparse.Namespace) -> None:
     from geo import roads
 
-    engine = make_engine(database_url(get_settings()))
+    engine = make_engine(owner_url(get_settings()))
     with engine.begin() as connection:
         counts = roads.import_osm(connection, args.file)
     print(", ".join(f"{count} {what}" for what, count in counts.items()))

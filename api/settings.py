@@ -17,6 +17,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None  # None: fugong runs its own PostGIS under .pgdata/
+    database_owner_url: str | None  # the schema's owner, for migrate/seed/user; None: the same
     database_read_url: str | None  # streaming replicas for reads; None: the primary
     host: str
     port: int
@@ -97,6 +98,7 @@ def state_dir() -> Path:
 def get_settings() -> Settings:
     return Settings(
         database_url=os.environ.get("DATABASE_URL") or None,
+        database_owner_url=os.environ.get("DATABASE_OWNER_URL") or None,
         database_read_url=os.environ.get("DATABASE_READ_URL") or None,
         host=os.environ.get("HOST", "127.0.0.1"),
         port=_int("PORT", 8000),

@@ -96,14 +96,14 @@ def _forged(account_id: int, secret: str) -> str:
 
 
 def test_a_default_start_refuses_tokens_forged_with_the_old_published_key(
-    environment, engine: Engine
+    environment, engine: Engine, app_url: str
 ):
     """`fugong serve` as `make run` starts it, on no configuration at all."""
     with engine.connect() as connection:
         district = connection.execute(
             text("SELECT id FROM account WHERE username = 'district'")
         ).scalar_one()
-    env = {**os.environ, "PORT": str(PORT), "DATABASE_URL": engine.url.render_as_string(False)}
+    env = {**os.environ, "PORT": str(PORT), "DATABASE_URL": app_url}
     server = subprocess.Popen([FUGONG, "serve"], env=env, stderr=subprocess.PIPE, text=True)
     try:
         base = f"http://127.0.0.1:{PORT}"
