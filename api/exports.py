@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from geo.errors import BadInput, FugongError, NotFound
 from geo.routing import PlanKey, StoredPlan, to_geojson, to_gpx
+from geo.row_security import session_for
 from schema.routes import plan_key, reused_plan, solved_plan, zone_number
 
 STATUS = {"BAD_USER_INPUT": 400, "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404}
@@ -59,11 +60,11 @@ def error_response(error: FugongError) -> JSONResponse:
 def _plan(request: Request, key: PlanKey) -> StoredPlan:
     """The stored plan from a replica when it holds; else solved and stored on the primary."""
     state, caller = request.app.state, request.state.caller
-    with (state.read_sessions or state.sessions)() as session:
+    with session_for(state.read_sessions or state.sessions, caller) as session:
         stored = reused_plan(session, caller, key)
     if stored is not None:
         return stored
-    with state.sessions.begin() as session:
+    with session_for(state.sessions, caller) as session, session.begin():
         return solved_plan(session, caller, key)
 
 

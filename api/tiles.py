@@ -10,6 +10,7 @@ from api.exports import error_response
 from geo import layers, tiles
 from geo.errors import BadInput, FugongError, NotFound
 from geo.flags import FlagColor
+from geo.row_security import session_for
 
 MVT = "application/vnd.mapbox-vector-tile"
 MAX_AGE_S = 60  # flags change by the minute: a minute of staleness, not an hour
@@ -46,11 +47,11 @@ async def vector_tile(request: Request) -> Response:
 def _tile(request: Request, asked: tiles.Asked, known: set[str]) -> tiles.Tile:
     """The kept tile (from a replica when there is one); else built, and kept on the primary."""
     state, caller = request.app.state, request.state.caller
-    with (state.read_sessions or state.sessions)() as session:
+    with session_for(state.read_sessions or state.sessions, caller) as session:
         found = tiles.kept(session, caller, asked, known)
     if found is not None:
         return found
-    with state.sessions.begin() as session:
+    with session_for(state.sessions, caller) as session, session.begin():
         return tiles.built(session, caller, asked)
 
 

@@ -4,6 +4,7 @@ and the personal data read, to be audited before the response leaves."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Hashable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from strawberry.dataloader import DataLoader
 
 from geo.flag_rules import DEFAULT_THRESHOLDS, Thresholds
 from geo.inspections import DEFAULT_FENCE, Fence
+from geo.row_security import session_for
 from geo.scope import ANONYMOUS, Caller
 
 T = TypeVar("T")
@@ -52,7 +54,8 @@ class Context:
         replica = self.read_sessions is not None and not (primary or self._wrote)
         sessions = self.read_sessions if replica else self.sessions
         async with self._lock:  # one statement at a time per request, as a session requires
-            return await anyio.to_thread.run_sync(_in_session, sessions, work, args)
+            session = functools.partial(session_for, sessions, self.caller)
+            return await anyio.to_thread.run_sync(_in_session, session, work, args)
 
     async def write(self, work: Callable[..., T], *args: Any) -> T:
         """`work` on the primary in one transaction: committed when it returns, else rolled
@@ -78,7 +81,7 @@ class Context:
 
 
 def _in_session(
-    sessions: sessionmaker[Session], work: Callable[..., T], args: tuple[Any, ...]
+    sessions: Callable[[], Session], work: Callable[..., T], args: tuple[Any, ...]
 ) -> T:
     with sessions() as session:
         return work(session, *args)
