@@ -85,9 +85,10 @@ CREATE POLICY public_read ON flag_change FOR SELECT USING (true);
 CREATE POLICY logged_in_append ON flag_change FOR INSERT
     WITH CHECK (fugong_caller_role() IS NOT NULL);
 
--- Who read what: appended as oneself, read by district officers.
+-- Who read what: appended as oneself; read by district officers, and each their own (which
+-- INSERT … RETURNING needs).
 ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY;
 CREATE POLICY district_read ON audit_log FOR SELECT
-    USING (fugong_caller_role() = 'DISTRICT_OFFICER');
+    USING (fugong_caller_role() = 'DISTRICT_OFFICER' OR account_id = fugong_caller_account());
 CREATE POLICY own_append ON audit_log FOR INSERT
     WITH CHECK (account_id = fugong_caller_account());

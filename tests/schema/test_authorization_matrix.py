@@ -10,8 +10,11 @@ from typing import Any
 import pytest
 import shapely
 from shapely import wkb
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, event, text
+from sqlalchemy.orm import Session, sessionmaker
 
+from api import roles
+from geo import queries, scope, selection
 from tests.conftest import GraphQLClient
 
 ROLES = ("anonymous", "inspector", "town", "district")
@@ -45,6 +48,44 @@ PERSONAL = {
     "landlordPhone": ("RENTAL_PROPERTIES", "landlord_phone", ("-", "masked", "full", "masked")),
     "address": ("RENTAL_PROPERTIES", "address", ("-", "full", "full", "masked")),
 }
+
+
+@pytest.fixture(params=["python", "rls", "both"])
+def wall(request) -> str:
+    """Which wall stands: the scope Python writes into each statement (run as a superuser, whom
+    row-level security does not bind), PostgreSQL's policies alone (the serving role, Python's
+    scope taken away), or both, as in production. Each on its own must hold the matrix."""
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def sessions(db: Connection, wall: str, monkeypatch) -> sessionmaker[Session]:
+    made = sessionmaker(bind=db, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    if wall == "python":
+        return made
+    if wall == "rls":
+        for module in (scope, queries, selection):
+            monkeypatch.setattr(module, "visible", lambda layer, caller: None)
+
+    @event.listens_for(made, "after_begin")
+    def serving_role(session, transaction, connection) -> None:  # noqa: ANN001
+        connection.exec_driver_sql(f"SET LOCAL ROLE {roles.APP}")
+
+    @event.listens_for(made, "after_transaction_end")
+    def back_to_the_test(session, transaction) -> None:  # noqa: ANN001
+        # SET LOCAL outlives the request's savepoint: the test's own oracle reads unbound.
+        if transaction.parent is None:
+            db.exec_driver_sql("RESET ROLE")
+
+    return made
+
+
+def sees(layer: str, role: str, wall: str) -> str:
+    # Policies wall private rows only: public rows (enterprises, sites) stay readable to all, as
+    # the scope of defects-scope (#17 note) has them; Python's scope still narrows them today.
+    if wall == "rls" and layer in ("ENTERPRISES", "CONSTRUCTION_SITES"):
+        return "all"
+    return SEES[layer][ROLES.index(role)]
 
 
 @pytest.fixture
@@ -109,8 +150,8 @@ CASES = [(layer, role) for layer in LAYERS for role in ROLES]
 
 
 @pytest.mark.parametrize(("layer", "role"), CASES)
-def test_each_role_sees_exactly_its_rows(db, clients, layer, role):
-    rule = SEES[layer][ROLES.index(role)]
+def test_each_role_sees_exactly_its_rows(db, clients, layer, role, wall):
+    rule = sees(layer, role, wall)
     expected = expected_ids(db, layer, rule)
     client = clients[role]
     assert feature_ids(client, layer) == expected
@@ -136,11 +177,11 @@ def audit_rows(db: Connection) -> int:
 
 @pytest.mark.parametrize("field", PERSONAL)
 @pytest.mark.parametrize("role", ROLES)
-def test_personal_data_by_role(db, clients, role, field):
+def test_personal_data_by_role(db, clients, role, field, wall):
     layer, column, ways = PERSONAL[field]
     way = ways[ROLES.index(role)]
     table, _, name, type_name = LAYERS[layer]
-    visible = expected_ids(db, layer, SEES[layer][ROLES.index(role)])
+    visible = expected_ids(db, layer, sees(layer, role, wall))
     if way == "-":
         assert not visible  # the role sees none of these rows at all
         return
@@ -179,7 +220,9 @@ def test_an_unmasked_landlord_phone_leaves_one_audit_row(db, clients):
     assert rows == [("town", "READ_PERSONAL", node_id, ["landlordPhone"])]
 
 
-def test_an_inspectors_enterprises_count_matches_its_zone(db, clients):
+def test_an_inspectors_enterprises_count_matches_its_zone(db, clients, wall):
+    if wall == "rls":
+        pytest.skip("enterprises are public rows: the policies do not narrow them")
     expected = expected_ids(db, "ENTERPRISES", "zone")
     ids, total = typed_ids(clients["inspector"], "ENTERPRISES")
     assert ids == expected and total == len(expected) > 0
