@@ -93,6 +93,18 @@ def import_roads(args: argparse.Namespace) -> None:
     print(", ".join(f"{count} {what}" for what, count in counts.items()))
 
 
+def verify_history(args: argparse.Namespace) -> None:
+    from geo import history
+
+    engine = make_engine(owner_url(get_settings()))
+    with engine.connect() as connection:
+        verdicts = [history.verify(connection, table) for table in history.CHAINED]
+    for verdict in verdicts:
+        print(verdict)
+    if any(verdict.broken_at is not None for verdict in verdicts):
+        raise SystemExit(1)
+
+
 def osm_file(value: str) -> str:
     # Checked before connecting: a typo should not wait for (or start) a database.
     if not os.path.isfile(value):
@@ -159,6 +171,10 @@ def parser() -> argparse.ArgumentParser:
     )
     osm.add_argument("file", metavar="FILE.osm", type=osm_file)
     osm.set_defaults(handler=import_roads)
+
+    commands.add_parser(
+        "verify-history", help="check the hash chains of flag_change and audit_log"
+    ).set_defaults(handler=verify_history)
 
     local = commands.add_parser("db", help="the local PostGIS cluster under .pgdata/")
     local.add_argument("action", choices=["start", "stop", "status", "url"])
