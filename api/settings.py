@@ -10,6 +10,7 @@ from pathlib import Path
 from api import signing_key
 from geo.flag_rules import Thresholds
 from geo.inspections import Fence
+from geo.throttle import LoginLimits
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -42,6 +43,7 @@ class Settings:
     max_body_bytes: int
     max_query_string_bytes: int
     introspection: bool  # introspection and GraphiQL, both only when asked for
+    login_limits: LoginLimits
 
 
 def _int(name: str, default: int) -> int:
@@ -129,4 +131,9 @@ def get_settings() -> Settings:
         max_body_bytes=_int("FUGONG_MAX_BODY_BYTES", 1024 * 1024),
         max_query_string_bytes=_int("FUGONG_MAX_QUERY_STRING_BYTES", 8 * 1024),
         introspection=_bool("FUGONG_INTROSPECTION", False),
+        login_limits=LoginLimits(
+            account_failures=_int("FUGONG_LOGIN_ACCOUNT_FAILURES", 5),
+            address_failures=_int("FUGONG_LOGIN_ADDRESS_FAILURES", 20),
+            hashing=max(1, _int("FUGONG_HASHING_CONCURRENCY", 2)),
+        ),
     )

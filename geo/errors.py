@@ -5,7 +5,8 @@ FugongError
  ├── NotFound         NOT_FOUND         an id or code that names nothing
  ├── Unauthenticated  UNAUTHENTICATED   no valid credentials: a bad password, token or account
  ├── Forbidden        FORBIDDEN         outside the caller's scope or role
- └── OutsideGeofence  OUTSIDE_GEOFENCE  a visit recorded away from its target
+ ├── OutsideGeofence  OUTSIDE_GEOFENCE  a visit recorded away from its target
+ └── RateLimited      RATE_LIMITED      too many failed logins, or logins at once: retry later
 """
 
 
@@ -35,3 +36,11 @@ class Forbidden(FugongError):
 
 class OutsideGeofence(FugongError):
     code = "OUTSIDE_GEOFENCE"
+
+
+class RateLimited(FugongError):
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(f"{message}; retry in {retry_after_s} s")
+        self.retry_after_s = retry_after_s

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Hashable, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable, Hashable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -14,10 +14,12 @@ import anyio.to_thread
 from sqlalchemy.orm import Session, sessionmaker
 from strawberry.dataloader import DataLoader
 
+from geo.errors import RateLimited
 from geo.flag_rules import DEFAULT_THRESHOLDS, Thresholds
 from geo.inspections import DEFAULT_FENCE, Fence
 from geo.row_security import session_for
 from geo.scope import ANONYMOUS, Caller
+from geo.throttle import DEFAULT_LOGIN_LIMITS, LoginLimits
 
 T = TypeVar("T")
 
@@ -43,6 +45,11 @@ class Context:
     # Streaming replicas (DATABASE_READ_URL) for reads; None: the primary reads too.
     read_sessions: sessionmaker[Session] | None = None
     personal_reads: list[tuple[str, str]] = field(default_factory=list)  # (node id, field)
+    client_address: str | None = None  # the peer's IP, for login throttling
+    login_limits: LoginLimits = DEFAULT_LOGIN_LIMITS
+    # The process's password hashing slots (api/app.py); None: unbounded.
+    hashing: asyncio.Semaphore | None = None
+    response: Any = None  # strawberry's response under construction: its headers go out
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _wrote: bool = False
     _loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)
@@ -62,6 +69,32 @@ class Context:
         back; the rest of the request then reads the primary too."""
         self._wrote = True
         return await self.run(_transaction, work, *args, primary=True)
+
+    @asynccontextmanager
+    async def hashing_slot(self) -> AsyncIterator[None]:
+        """One of the process's few password hashing slots, waited for briefly: a flood of
+        logins queues here, off the thread pool, instead of each allocating 64 MiB at once."""
+        if self.hashing is None:
+            yield
+            return
+        try:
+            await asyncio.wait_for(self.hashing.acquire(), self.login_limits.hashing_wait_s)
+        except TimeoutError:
+            raise RateLimited("the server is busy checking other logins", 1) from None
+        try:
+            yield
+        finally:
+            self.hashing.release()
+
+    @asynccontextmanager
+    async def rate_limited(self) -> AsyncIterator[None]:
+        """A RATE_LIMITED refusal also says when to come back, in HTTP's Retry-After."""
+        try:
+            yield
+        except RateLimited as refusal:
+            if self.response is not None:
+                self.response.headers["Retry-After"] = str(refusal.retry_after_s)
+            raise
 
     def loader(
         self,
