@@ -134,6 +134,6 @@ def get_settings() -> Settings:
         login_limits=LoginLimits(
             account_failures=_int("FUGONG_LOGIN_ACCOUNT_FAILURES", 5),
             address_failures=_int("FUGONG_LOGIN_ADDRESS_FAILURES", 20),
-            hashing=max(1, _int("FUGONG_HASHING_CONCURRENCY", 2)),
+            hashing=max(1, _int("FUGONG_HASHING_CONCURRENCY", 1)),
         ),
     )

@@ -20,7 +20,7 @@ FORGET_AFTER_S = 15 * 60
 class LoginLimits:
     account_failures: int = 5  # free failures per account before the waits start
     address_failures: int = 20  # per client address (several people may share one)
-    hashing: int = 2  # password hashes at once per process (argon2 takes 64 MiB each)
+    hashing: int = 1  # password hashes at once per process (argon2: 64 MiB and a core each)
     hashing_wait_s: float = 2.0  # how long a login waits for a hashing slot
 
 

@@ -47,7 +47,7 @@ class Context:
     personal_reads: list[tuple[str, str]] = field(default_factory=list)  # (node id, field)
     client_address: str | None = None  # the peer's IP, for login throttling
     login_limits: LoginLimits = DEFAULT_LOGIN_LIMITS
-    # The process's password hashing slots (api/app.py); None: unbounded.
+    # The process's login slots (api/app.py), bounding password hashes at once; None: unbounded.
     hashing: asyncio.Semaphore | None = None
     response: Any = None  # strawberry's response under construction: its headers go out
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -71,9 +71,10 @@ class Context:
         return await self.run(_transaction, work, *args, primary=True)
 
     @asynccontextmanager
-    async def hashing_slot(self) -> AsyncIterator[None]:
-        """One of the process's few password hashing slots, waited for briefly: a flood of
-        logins queues here, off the thread pool, instead of each allocating 64 MiB at once."""
+    async def login_slot(self) -> AsyncIterator[None]:
+        """One of the process's few login slots, waited for briefly: a flood of logins queues
+        here, off the thread pool and the database pool, instead of each allocating argon2's
+        64 MiB at once."""
         if self.hashing is None:
             yield
             return

@@ -17,10 +17,10 @@ class Mutation(FlagMutation, InspectionMutation):
     async def login(self, info: Ctx, username: str, password: str) -> str:
         context = info.context
         counted = throttle.keys(context.login_limits, username, context.client_address)
-        async with context.rate_limited():
-            await context.run(throttle.refuse_if_blocked, counted)  # before queueing to hash
-            async with context.hashing_slot():
-                account_id = await context.write(accounts.log_in, username, password, counted)
+        # The whole attempt holds a slot, so that a flood holds neither memory for hashes
+        # nor database connections beyond the slots (a blocked key is refused before hashing).
+        async with context.rate_limited(), context.login_slot():
+            account_id = await context.write(accounts.log_in, username, password, counted)
         if account_id is None:
             raise Unauthenticated(accounts.WRONG_CREDENTIALS)
         return context.issue_token(account_id)

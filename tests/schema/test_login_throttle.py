@@ -89,11 +89,11 @@ def test_hashing_is_bounded_per_process(sessions):
     )
 
     async def two_at_once() -> None:
-        async with context.hashing_slot():
+        async with context.login_slot():
             with pytest.raises(RateLimited, match="busy"):
-                async with context.hashing_slot():
+                async with context.login_slot():
                     pass
-        async with context.hashing_slot():  # released: the next one gets in
+        async with context.login_slot():  # released: the next one gets in
             pass
 
     asyncio.run(two_at_once())
