@@ -16,8 +16,9 @@ from geo.scope import ANONYMOUS, Caller
 
 CALLER = "caller"
 # set_config(…, true) lasts until the transaction ends, as SET LOCAL does, and takes parameters.
+NAME_CALLER_SQL = "SELECT set_config('fugong.role', "
 _NAME_CALLER = text(
-    "SELECT set_config('fugong.role', :role, true),"
+    f"{NAME_CALLER_SQL}:role, true),"
     " set_config('fugong.account_id', :account, true),"
     " set_config('fugong.town_id', :town, true)"
 )
