@@ -80,7 +80,7 @@ def downgrade() -> None:
     ):
         op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
     op.execute(
-        "DROP FUNCTION fugong_in_scope, fugong_caller_zones, fugong_caller_zone_ids,"
+        "DROP FUNCTION fugong_caller_zones, fugong_caller_zone_ids,"
         " fugong_caller_areas, fugong_caller_account, fugong_caller_role"
     )
     for table in CHAINED:
