@@ -101,7 +101,7 @@ def verify_history(args: argparse.Namespace) -> None:
         verdicts = [history.verify(connection, table) for table in history.CHAINED]
     for verdict in verdicts:
         print(verdict)
-    if any(verdict.broken_at is not None for verdict in verdicts):
+    if not all(verdict.intact for verdict in verdicts):
         raise SystemExit(1)
 
 

@@ -31,6 +31,10 @@ READ_ONLY = (
 )
 
 
+# Written only by a trigger that runs as the owner (the hash chains of the logs).
+NO_ACCESS = ("history_chain",)
+
+
 def create_statement(role: str) -> str:
     """Creates `role` if missing (needs CREATEROLE: the local cluster's superuser)."""
     return (
@@ -51,5 +55,6 @@ def grant(connection: Connection, app: str = APP) -> None:
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
         *(f"REVOKE UPDATE, DELETE ON {t} FROM {quoted}" for t in APPEND_ONLY),
         *(f"REVOKE INSERT, UPDATE, DELETE ON {t} FROM {quoted}" for t in READ_ONLY),
+        *(f"REVOKE ALL ON {t} FROM {quoted}" for t in NO_ACCESS),
     ):
         connection.execute(text(statement))

@@ -1,13 +1,28 @@
--- A hash chain through an append-only log: each row's chain_hash is the sha256 of the previous
--- row's hash and this row's content, so an edited, deleted or inserted row breaks every link
--- after it (fugong verify-history finds the first). Rows are chained in chain_position order,
--- assigned under a per-table lock, so concurrent writers still make one line.
+-- A hash chain through the append-only logs: `history_chain` holds, for each row of flag_change
+-- and audit_log in the order they committed, the sha256 of the previous link's hash and the
+-- row's content. An edited, removed or slipped-in row breaks the chain from there on
+-- (fugong verify-history finds the first break).
+--
+-- The link is made at commit (a deferred trigger), under a per-log lock held only from there to
+-- the end of the commit: writers still make one line, and none waits on the lock while holding
+-- the rows another writer needs. The serving role cannot touch the chain: only the trigger,
+-- running as the owner, writes it.
 
--- The content as hashed: the row without its chain columns, timestamps in UTC whatever the
--- session's time zone, jsonb's text being canonical (keys sorted, no spacing choices).
+CREATE TABLE history_chain (
+    log text NOT NULL,
+    position bigint NOT NULL,
+    row_id bigint NOT NULL,
+    prev bytea,
+    hash bytea NOT NULL,
+    PRIMARY KEY (log, position),
+    UNIQUE (log, row_id)
+);
+
+-- The content as hashed: the row as jsonb text (canonical: keys sorted, no spacing choices),
+-- timestamps in UTC whatever the session's time zone.
 CREATE FUNCTION fugong_chain_content(item anyelement) RETURNS text
 LANGUAGE sql STABLE SET timezone TO 'UTC' AS $$
-    SELECT (to_jsonb(item) - 'chain_position' - 'chain_prev' - 'chain_hash')::text
+    SELECT to_jsonb(item)::text
 $$;
 
 CREATE FUNCTION fugong_chain_link(prev bytea, content text) RETURNS bytea
@@ -15,8 +30,6 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT sha256(coalesce(prev, ''::bytea) || convert_to(content, 'UTF8'))
 $$;
 
--- SECURITY DEFINER: it reads the log's last row, which row-level security hides from most
--- callers; whatever a caller sends in the chain columns is overwritten.
 CREATE FUNCTION fugong_chain() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
@@ -24,13 +37,11 @@ DECLARE
     last_hash bytea;
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('fugong_chain:' || TG_TABLE_NAME));
-    EXECUTE format(
-        'SELECT chain_position, chain_hash FROM %I ORDER BY chain_position DESC LIMIT 1',
-        TG_TABLE_NAME
-    ) INTO last_position, last_hash;
-    NEW.chain_position := coalesce(last_position, 0) + 1;
-    NEW.chain_prev := last_hash;
-    NEW.chain_hash := fugong_chain_link(last_hash, fugong_chain_content(NEW));
-    RETURN NEW;
+    SELECT position, hash INTO last_position, last_hash FROM history_chain
+    WHERE log = TG_TABLE_NAME ORDER BY position DESC LIMIT 1;
+    INSERT INTO history_chain (log, position, row_id, prev, hash)
+    VALUES (TG_TABLE_NAME, coalesce(last_position, 0) + 1, NEW.id, last_hash,
+            fugong_chain_link(last_hash, fugong_chain_content(NEW)));
+    RETURN NULL;
 END
 $$;

@@ -19,12 +19,7 @@ CHAINED = ("flag_change", "audit_log")
 def upgrade() -> None:
     op.execute(sql_file("history_chain.sql"))
     for table in CHAINED:
-        op.execute(
-            f"ALTER TABLE {table} ADD COLUMN chain_position bigint,"
-            " ADD COLUMN chain_prev bytea, ADD COLUMN chain_hash bytea"
-        )
-        # The rows already there are chained in id order, in one pass.
-        op.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        # The rows already there are chained in id order.
         op.execute(
             f"""
             DO $$
@@ -32,29 +27,24 @@ def upgrade() -> None:
             BEGIN
                 FOR item IN SELECT * FROM {table} ORDER BY id LOOP
                     position := position + 1;
-                    UPDATE {table} SET chain_position = position, chain_prev = last_hash,
-                        chain_hash = fugong_chain_link(last_hash, fugong_chain_content(item))
-                    WHERE id = item.id RETURNING chain_hash INTO last_hash;
+                    INSERT INTO history_chain (log, position, row_id, prev, hash)
+                    VALUES ('{table}', position, item.id, last_hash,
+                            fugong_chain_link(last_hash, fugong_chain_content(item)))
+                    RETURNING hash INTO last_hash;
                 END LOOP;
             END $$
             """  # noqa: S608 (table names of this revision)
         )
-        op.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
         op.execute(
-            f"ALTER TABLE {table} ALTER chain_position SET NOT NULL,"
-            " ALTER chain_hash SET NOT NULL"
-        )
-        op.execute(f"CREATE UNIQUE INDEX {table}_chain ON {table} (chain_position)")
-        op.execute(
-            f"CREATE TRIGGER {table}_chain BEFORE INSERT ON {table}"
-            " FOR EACH ROW EXECUTE FUNCTION fugong_chain()"
+            f"CREATE CONSTRAINT TRIGGER {table}_chain AFTER INSERT ON {table}"
+            " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION fugong_chain()"
         )
     op.execute(sql_file("row_security.sql"))
     # Failed logins, per account and per client address, shared by every process and host.
     op.execute(
         """
         CREATE TABLE login_throttle (
-            key text PRIMARY KEY,          -- 'user:<name>' or 'addr:<ip>'
+            key text PRIMARY KEY,          -- 'account:<name>' or 'address:<ip>'
             failures integer NOT NULL,
             last_failure timestamptz NOT NULL,
             blocked_until timestamptz NOT NULL
@@ -85,8 +75,5 @@ def downgrade() -> None:
     )
     for table in CHAINED:
         op.execute(f"DROP TRIGGER {table}_chain ON {table}")
-        op.execute(
-            f"ALTER TABLE {table} DROP COLUMN chain_position, DROP COLUMN chain_prev,"
-            " DROP COLUMN chain_hash"
-        )
     op.execute("DROP FUNCTION fugong_chain, fugong_chain_link, fugong_chain_content")
+    op.execute("DROP TABLE history_chain")
