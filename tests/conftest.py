@@ -89,12 +89,19 @@ def zone_id(db: Connection) -> int:
     ).scalar_one()  # type: ignore[no-any-return]
 
 
-@pytest.fixture
-def db(engine: Engine) -> Iterator[Connection]:
+@contextlib.contextmanager
+def rolled_back(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that is rolled back at the end, whatever ran in it."""
     with engine.connect() as connection:
         transaction = connection.begin()
         yield connection
         transaction.rollback()
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Connection]:
+    with rolled_back(engine) as connection:
+        yield connection
 
 
 @pytest.fixture

@@ -37,72 +37,20 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     SELECT ST_Union(boundary) FROM patrol_zone WHERE id = ANY (fugong_caller_zone_ids())
 $$;
 
--- Each policy spells the scope out rather than calling a function for it: a function holding
--- sub-selects is not inlined, and would run them once a row; here each (SELECT …) is an
--- init plan, run once a statement.
+-- The scoped policies (private rows, and changes of public ones) are made by the migration from
+-- one template, spelled out in each policy rather than called as a function: a function
+-- holding sub-selects is not inlined and would run them once a row, where in the policy each
+-- (SELECT …) is an init plan, run once a statement.
 ALTER TABLE rental_property ENABLE ROW LEVEL SECURITY;
-CREATE POLICY scope ON rental_property USING (
-    CASE (SELECT fugong_caller_role())
-        WHEN 'DISTRICT_OFFICER' THEN true
-        WHEN 'TOWN_OFFICER' THEN area_id IN (SELECT unnest(fugong_caller_areas()))
-        WHEN 'INSPECTOR' THEN ST_Intersects(geom, (SELECT fugong_caller_zones()))
-        ELSE false
-    END
-);
-
 ALTER TABLE quarantine_site ENABLE ROW LEVEL SECURITY;
-CREATE POLICY scope ON quarantine_site USING (
-    CASE (SELECT fugong_caller_role())
-        WHEN 'DISTRICT_OFFICER' THEN true
-        WHEN 'TOWN_OFFICER' THEN area_id IN (SELECT unnest(fugong_caller_areas()))
-        WHEN 'INSPECTOR' THEN ST_Intersects(geom, (SELECT fugong_caller_zones()))
-        ELSE false
-    END
-);
-
 ALTER TABLE patrol_zone ENABLE ROW LEVEL SECURITY;
-CREATE POLICY scope ON patrol_zone USING (
-    CASE (SELECT fugong_caller_role())
-        WHEN 'DISTRICT_OFFICER' THEN true
-        WHEN 'TOWN_OFFICER' THEN area_id IN (SELECT unnest(fugong_caller_areas()))
-        WHEN 'INSPECTOR' THEN id IN (SELECT unnest(fugong_caller_zone_ids()))
-        ELSE false
-    END
-);
-
--- Recorded a few metres off, over a zone's edge, a visit is still its inspector's.
 ALTER TABLE inspection ENABLE ROW LEVEL SECURITY;
-CREATE POLICY scope ON inspection USING (
-    account_id = (SELECT fugong_caller_account()) OR CASE (SELECT fugong_caller_role())
-        WHEN 'DISTRICT_OFFICER' THEN true
-        WHEN 'TOWN_OFFICER' THEN area_id IN (SELECT unnest(fugong_caller_areas()))
-        WHEN 'INSPECTOR' THEN ST_Intersects(geom, (SELECT fugong_caller_zones()))
-        ELSE false
-    END
-);
 
 -- Public to read; changed only inside the caller's scope.
 ALTER TABLE enterprise ENABLE ROW LEVEL SECURITY;
 CREATE POLICY public_read ON enterprise FOR SELECT USING (true);
-CREATE POLICY scoped_change ON enterprise FOR UPDATE USING (
-    CASE (SELECT fugong_caller_role())
-        WHEN 'DISTRICT_OFFICER' THEN true
-        WHEN 'TOWN_OFFICER' THEN area_id IN (SELECT unnest(fugong_caller_areas()))
-        WHEN 'INSPECTOR' THEN ST_Intersects(geom, (SELECT fugong_caller_zones()))
-        ELSE false
-    END
-);
-
 ALTER TABLE construction_site ENABLE ROW LEVEL SECURITY;
 CREATE POLICY public_read ON construction_site FOR SELECT USING (true);
-CREATE POLICY scoped_change ON construction_site FOR UPDATE USING (
-    CASE (SELECT fugong_caller_role())
-        WHEN 'DISTRICT_OFFICER' THEN true
-        WHEN 'TOWN_OFFICER' THEN area_id IN (SELECT unnest(fugong_caller_areas()))
-        WHEN 'INSPECTOR' THEN ST_Intersects(footprint, (SELECT fugong_caller_zones()))
-        ELSE false
-    END
-);
 
 -- Flag history is public; only a logged-in caller appends to it.
 ALTER TABLE flag_change ENABLE ROW LEVEL SECURITY;

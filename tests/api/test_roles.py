@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from api import roles
 from geo.db import make_engine
+from tests.conftest import rolled_back
 
 
 @pytest.fixture(scope="module")
@@ -22,10 +23,8 @@ def app_engine(app_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def app(app_engine: Engine) -> Iterator[Connection]:
-    with app_engine.connect() as connection:
-        transaction = connection.begin()
+    with rolled_back(app_engine) as connection:
         yield connection
-        transaction.rollback()
 
 
 REFUSED = [
