@@ -79,6 +79,7 @@ class FugongGraphQL(GraphQL[Context, None]):
             flag_changes=request.app.state.listener.subscribe,
             # WebSockets name their caller in connection_init (on_ws_connect), not per request.
             caller=getattr(request.state, "caller", ANONYMOUS),
+            websocket=isinstance(request, WebSocket),
             client_address=request.client.host if request.client else None,
             login_limits=self.settings.login_limits,
             hashing=self.hashing,
