@@ -16,12 +16,17 @@ from geo.scope import ANONYMOUS, Caller
 
 CALLER = "caller"
 # set_config(…, true) lasts until the transaction ends, as SET LOCAL does, and takes parameters.
-NAME_CALLER_SQL = "SELECT set_config('fugong.role', "
+_NAME_CALLER_SQL = "SELECT set_config('fugong.role', "
 _NAME_CALLER = text(
-    f"{NAME_CALLER_SQL}:role, true),"
+    f"{_NAME_CALLER_SQL}:role, true),"
     " set_config('fugong.account_id', :account, true),"
     " set_config('fugong.town_id', :town, true)"
 )
+
+
+def names_caller(statement: str) -> bool:
+    """Whether a statement is the one that opens each transaction naming its caller."""
+    return statement.startswith(_NAME_CALLER_SQL)
 
 
 def settings_of(caller: Caller) -> dict[str, str]:

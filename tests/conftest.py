@@ -112,7 +112,7 @@ def statements(db: Connection) -> Iterator[list[str]]:
     def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
         # Not the statement that names the caller to row-level security: one per transaction,
         # whatever the request asks.
-        if not statement.startswith(row_security.NAME_CALLER_SQL):
+        if not row_security.names_caller(statement):
             seen.append(statement)
 
     event.listen(db, "before_cursor_execute", record)
