@@ -6,6 +6,8 @@ FugongError
  ├── Unauthenticated  UNAUTHENTICATED   no valid credentials: a bad password, token or account
  ├── Forbidden        FORBIDDEN         outside the caller's scope or role
  ├── OutsideGeofence  OUTSIDE_GEOFENCE  a visit recorded away from its target
+ ├── IdempotencyConflict  IDEMPOTENCY_CONFLICT  a key sent again with another payload; the
+ │                                              first is kept
  └── RateLimited      RATE_LIMITED      too many failed logins, or logins at once: retry later
 """
 
@@ -36,6 +38,10 @@ class Forbidden(FugongError):
 
 class OutsideGeofence(FugongError):
     code = "OUTSIDE_GEOFENCE"
+
+
+class IdempotencyConflict(FugongError):
+    code = "IDEMPOTENCY_CONFLICT"
 
 
 class RateLimited(FugongError):
