@@ -13,7 +13,7 @@ run: deps
 	$(FUGONG) migrate
 	$(FUGONG) reassess
 	$(FUGONG) seed --if-empty
-	$(FUGONG) serve
+	FUGONG_INTROSPECTION=1 $(FUGONG) serve   # the demo asks for GraphiQL; a deployment does not
 
 test: deps
 	$(VENV)/bin/pytest

@@ -3,6 +3,7 @@ databases (a primary, and replicas for reads) made in the lifespan."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import json
@@ -70,6 +71,7 @@ class FugongGraphQL(GraphQL[Context, None]):
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],  # the maintained protocol only
         )
         self.settings = settings
+        self.hashing = asyncio.Semaphore(settings.login_limits.hashing)
 
     def decode_json(self, data: str | bytes) -> object:
         # strawberry lets undecodable or non-object bodies through to a 500; they are 400s.
@@ -99,6 +101,10 @@ class FugongGraphQL(GraphQL[Context, None]):
             # WebSockets name their caller in connection_init (on_ws_connect), not per request.
             caller=getattr(request.state, "caller", ANONYMOUS),
             websocket=isinstance(request, WebSocket),
+            client_address=request.client.host if request.client else None,
+            login_limits=self.settings.login_limits,
+            hashing=self.hashing,
+            response=response,
         )
 
     async def on_ws_connect(self, context: Context) -> None:
@@ -147,7 +153,6 @@ def create_app(
 ) -> Starlette:
     """The app; tests hand in `sessions` bound to their own transaction."""
     settings = settings or get_settings()
-    settings.check()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -41,11 +41,18 @@ def account_of_token(settings: Settings, token: str) -> tuple[int, datetime]:
             issuer=ISSUER,
             options={"require": ["exp", "sub", "iss"]},
         )
-        return int(claims["sub"]), datetime.fromtimestamp(claims["exp"], UTC)
+        account_id, expires_at = int(claims["sub"]), datetime.fromtimestamp(claims["exp"], UTC)
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("the token has expired; log in again") from None
     except (jwt.InvalidTokenError, ValueError, TypeError, OverflowError):
         raise Unauthenticated("the token is not one this server signed") from None
+    # A token that outlives what this server issues was not issued by it, or under a policy
+    # since shortened: either way it is not honoured (a minute's grace for clocks).
+    if expires_at > datetime.now(UTC) + timedelta(minutes=settings.token_minutes + 1):
+        raise Unauthenticated(
+            f"the token lives longer than {settings.token_minutes} minutes; log in again"
+        )
+    return account_id, expires_at
 
 
 def caller_of(

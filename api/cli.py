@@ -11,7 +11,7 @@ import uvicorn
 from sqlalchemy.orm import Session
 
 from api import localdb
-from api.database import database_url
+from api.database import database_url, owner_url, serving_role
 from api.settings import get_settings
 from geo.db import make_engine
 
@@ -33,10 +33,14 @@ def serve(args: argparse.Namespace) -> None:
 
 def migrate(args: argparse.Namespace) -> None:
     import migrations
+    from api import roles
 
-    engine = make_engine(database_url(get_settings()))
+    settings = get_settings()
+    engine = make_engine(owner_url(settings))
     with engine.begin() as connection:
         migrations.upgrade(connection)
+        if app := serving_role(settings):
+            roles.grant(connection, app)
     print("database is at the latest schema")
 
 
@@ -53,7 +57,7 @@ def reassess(args: argparse.Namespace) -> None:
 def seed(args: argparse.Namespace) -> None:
     from geo import seed as demo
 
-    engine = make_engine(database_url(get_settings()))
+    engine = make_engine(owner_url(get_settings()))
     with engine.begin() as connection:
         if args.reset:
             demo.reset(connection)
@@ -70,7 +74,7 @@ def user(args: argparse.Namespace) -> None:
     from geo import accounts
     from geo.models import Role
 
-    engine = make_engine(database_url(get_settings()))
+    engine = make_engine(owner_url(get_settings()))
     with Session(engine) as session, session.begin():
         if args.action == "add":
             password = (
@@ -95,7 +99,7 @@ def import_roads(args: argparse.Namespace) -> None:
 
     if (args.file is None) is (not args.clear):
         raise SystemExit("fugong import-roads: give FILE.osm, or --clear to remove the roads")
-    engine = make_engine(database_url(get_settings()))
+    engine = make_engine(owner_url(get_settings()))
     with engine.begin() as connection:
         if args.clear:
             osm_roads.clear(connection)
@@ -103,6 +107,18 @@ def import_roads(args: argparse.Namespace) -> None:
             return
         counts = osm_roads.import_osm(connection, args.file)
     print(", ".join(f"{count} {what}" for what, count in counts.items()))
+
+
+def verify_history(args: argparse.Namespace) -> None:
+    from geo import history
+
+    engine = make_engine(owner_url(get_settings()))
+    with engine.connect() as connection:
+        verdicts = [history.verify(connection, table) for table in history.CHAINED]
+    for verdict in verdicts:
+        print(verdict)
+    if not all(verdict.intact for verdict in verdicts):
+        raise SystemExit(1)
 
 
 def osm_file(value: str) -> str:
@@ -176,6 +192,10 @@ def parser() -> argparse.ArgumentParser:
     osm.add_argument("file", metavar="FILE.osm", type=osm_file, nargs="?")
     osm.add_argument("--clear", action="store_true", help="remove the road network instead")
     osm.set_defaults(handler=import_roads)
+
+    commands.add_parser(
+        "verify-history", help="check the hash chains of flag_change and audit_log"
+    ).set_defaults(handler=verify_history)
 
     local = commands.add_parser("db", help="the local PostGIS cluster under .pgdata/")
     local.add_argument("action", choices=["start", "stop", "status", "url"])

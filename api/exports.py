@@ -38,7 +38,8 @@ async def route_export(request: Request) -> Response:
             _int(request, "inspectors", 1),
             _int(request, "shiftMinutes", 480),
         )
-        databases, caller = request.app.state.databases, request.state.caller
+        caller = request.state.caller
+        databases = request.app.state.databases.acting_for(caller)
         stored = await run_in_threadpool(
             databases.read_else_write, reused_plan, solved_plan, caller, key
         )

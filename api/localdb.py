@@ -14,10 +14,12 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from api import roles
 from api.settings import Settings
 
 DATABASE = "fugong"
-SUPERUSER = "fugong"
+SUPERUSER = "fugong"  # the cluster's administrator: creates roles, the database, extensions
+EXTENSIONS = ("postgis", "pgrouting")  # neither is trusted: the superuser creates them
 SERVER_OPTIONS = {
     "listen_addresses": "127.0.0.1",
     "max_connections": "200",
@@ -33,8 +35,8 @@ class LocalDatabaseError(RuntimeError):
     pass
 
 
-def url(settings: Settings) -> str:
-    return f"postgresql://{SUPERUSER}@127.0.0.1:{settings.local_db_port}/{DATABASE}"
+def url(settings: Settings, role: str = roles.APP, database: str = DATABASE) -> str:
+    return f"postgresql://{role}@127.0.0.1:{settings.local_db_port}/{database}"
 
 
 def bindir() -> Path:
@@ -155,22 +157,40 @@ def start(settings: Settings) -> str:
 
 
 def _ensure_database(settings: Settings) -> None:
-    psql = [
-        str(bindir() / "psql"),
-        "-h",
-        "127.0.0.1",
-        "-p",
-        str(settings.local_db_port),
-        "-U",
-        SUPERUSER,
-        "-d",
-        "postgres",
-        "-tAc",
-    ]
+    def psql(database: str, sql: str) -> str:
+        command = [str(bindir() / "psql"), "-h", "127.0.0.1", "-p", str(settings.local_db_port)]
+        command += ["-U", SUPERUSER, "-d", database, "-v", "ON_ERROR_STOP=1", "-tAc", sql]
+        return run_as_owner(command).stdout
+
+    for role in (roles.OWNER, roles.APP):
+        psql("postgres", roles.create_statement(role))
     query = f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"  # noqa: S608 (a constant)
-    exists = run_as_owner([*psql, query]).stdout
-    if exists.strip() != "1":
-        run_as_owner([*psql, f"CREATE DATABASE {DATABASE}"])
+    if psql("postgres", query).strip() != "1":
+        psql("postgres", f"CREATE DATABASE {DATABASE} OWNER {roles.OWNER}")
+    psql("postgres", f"ALTER DATABASE {DATABASE} OWNER TO {roles.OWNER}")
+    for extension in EXTENSIONS:
+        psql(DATABASE, f"CREATE EXTENSION IF NOT EXISTS {extension}")
+    psql(DATABASE, _TO_OWNER)
+
+
+# A cluster made before the two roles holds tables of the superuser: hand them to the owner, so
+# that migrations running as the owner may alter them (extension members stay where they are).
+_TO_OWNER = f"""DO $$ DECLARE item record; BEGIN
+    FOR item IN SELECT c.oid::regclass AS name FROM pg_class c
+        WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'S')
+          AND c.relowner = '{SUPERUSER}'::regrole
+          AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+    LOOP EXECUTE format('ALTER TABLE %s OWNER TO {roles.OWNER}', item.name); END LOOP;
+    FOR item IN SELECT p.oid::regprocedure AS name FROM pg_proc p
+        WHERE p.pronamespace = 'public'::regnamespace AND p.proowner = '{SUPERUSER}'::regrole
+          AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+    LOOP EXECUTE format('ALTER ROUTINE %s OWNER TO {roles.OWNER}', item.name); END LOOP;
+    FOR item IN SELECT t.oid::regtype AS name FROM pg_type t
+        WHERE t.typnamespace = 'public'::regnamespace AND t.typowner = '{SUPERUSER}'::regrole
+          AND t.typtype IN ('e', 'd')
+          AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')
+    LOOP EXECUTE format('ALTER TYPE %s OWNER TO {roles.OWNER}', item.name); END LOOP;
+    END $$"""  # noqa: S608 (constants)
 
 
 def stop(settings: Settings) -> None:

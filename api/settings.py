@@ -8,16 +8,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from api import signing_key
 from geo.flag_rules import Thresholds
 from geo.inspections import Fence
+from geo.throttle import LoginLimits
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-DEVELOPMENT_SECRET = "fugong-development-secret-not-for-production"
 
 
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None  # None: fugong runs its own PostGIS under .pgdata/
+    database_owner_url: str | None  # the schema's owner, for migrate/seed/user; None: the same
     database_read_url: str | None  # streaming replicas for reads; None: the primary
     host: str
     port: int
@@ -31,7 +33,7 @@ class Settings:
     fence: Fence
     environment: str  # "development", or anything else for a real deployment
     jwt_secret: str
-    token_minutes: int
+    token_minutes: int  # a token's lifetime, and the longest one accepted
     # Query limits and request caps (api/request_caps.py, schema/query_limits.py)
     max_query_depth: int
     max_aliases: int
@@ -41,16 +43,8 @@ class Settings:
     max_string_chars: int
     max_body_bytes: int
     max_query_string_bytes: int
-    introspection: bool
-
-    def check(self) -> None:
-        """Refuse to start a deployment that would sign tokens with the published secret."""
-        if self.environment != "development" and self.jwt_secret == DEVELOPMENT_SECRET:
-            raise SystemExit(
-                f"FUGONG_ENV is {self.environment!r} but FUGONG_JWT_SECRET is not set:"
-                " set it to a long random string (python -c 'import secrets;"
-                " print(secrets.token_urlsafe(48))')"
-            )
+    introspection: bool  # introspection and GraphiQL, both only when asked for
+    login_limits: LoginLimits
 
 
 def _int(name: str, default: int) -> int:
@@ -85,10 +79,29 @@ def _percent(name: str, default: float) -> float:
     return value
 
 
+def _jwt_secret() -> str:
+    if value := os.environ.get("FUGONG_JWT_SECRET"):
+        return signing_key.configured(value)
+    environment = os.environ.get("FUGONG_ENV", "development")
+    if environment != "development":
+        raise SystemExit(
+            f"FUGONG_ENV is {environment!r} but FUGONG_JWT_SECRET is not set: give every host"
+            " the same key of 32 bytes or more (python -c 'import secrets;"
+            " print(secrets.token_urlsafe(48))')"
+        )
+    return signing_key.generated(state_dir())
+
+
+def state_dir() -> Path:
+    """Where fugong keeps what must survive restarts but never enter git (ignored by git)."""
+    return Path(os.environ.get("FUGONG_STATE_DIR") or PROJECT_DIR / ".fugong")
+
+
 @functools.cache
 def get_settings() -> Settings:
     return Settings(
         database_url=os.environ.get("DATABASE_URL") or None,
+        database_owner_url=os.environ.get("DATABASE_OWNER_URL") or None,
         database_read_url=os.environ.get("DATABASE_READ_URL") or None,
         host=os.environ.get("HOST", "127.0.0.1"),
         port=_int("PORT", 8000),
@@ -108,7 +121,7 @@ def get_settings() -> Settings:
             max_clock_skew=timedelta(minutes=_int("FUGONG_MAX_CLOCK_SKEW_MINUTES", 5)),
         ),
         environment=os.environ.get("FUGONG_ENV", "development"),
-        jwt_secret=os.environ.get("FUGONG_JWT_SECRET") or DEVELOPMENT_SECRET,
+        jwt_secret=_jwt_secret(),
         token_minutes=_int("FUGONG_TOKEN_MINUTES", 12 * 60),
         max_query_depth=_int("FUGONG_MAX_QUERY_DEPTH", 10),
         max_aliases=_int("FUGONG_MAX_ALIASES", 30),
@@ -119,7 +132,10 @@ def get_settings() -> Settings:
         # A 10,000-vertex polygon, the most geo/geometry.py takes, is about 400 KB of JSON.
         max_body_bytes=_int("FUGONG_MAX_BODY_BYTES", 1024 * 1024),
         max_query_string_bytes=_int("FUGONG_MAX_QUERY_STRING_BYTES", 8 * 1024),
-        introspection=_bool(
-            "FUGONG_INTROSPECTION", os.environ.get("FUGONG_ENV", "development") == "development"
+        introspection=_bool("FUGONG_INTROSPECTION", False),
+        login_limits=LoginLimits(
+            account_failures=_int("FUGONG_LOGIN_ACCOUNT_FAILURES", 5),
+            address_failures=_int("FUGONG_LOGIN_ADDRESS_FAILURES", 20),
+            hashing=max(1, _int("FUGONG_HASHING_CONCURRENCY", 1)),
         ),
     )

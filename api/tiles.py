@@ -33,7 +33,7 @@ async def vector_tile(request: Request) -> Response:
         known = _etags(request.headers.get("if-none-match", ""))
         caller = request.state.caller
         found = await run_in_threadpool(
-            request.app.state.databases.read_else_write,
+            request.app.state.databases.acting_for(caller).read_else_write,
             partial(tiles.kept, caller=caller, asked=asked, known=known),
             partial(tiles.built, caller=caller, asked=asked),
         )

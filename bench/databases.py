@@ -12,6 +12,7 @@ import psycopg2
 from sqlalchemy import text
 
 import migrations
+from api import roles
 from geo.db import make_engine
 from geo.seed import demo, reset, seed
 
@@ -37,6 +38,9 @@ def ensure(server: str, size: int) -> str:
             # What fugong sets for its own sessions (geo.db.SESSION_OPTIONS), here for every
             # server measured on the database, so the raw baseline and PostGraphile get it too.
             connection.execute(text(f"ALTER DATABASE fugong_bench_{size} {NO_PARALLEL}"))
+            # fugong is measured as it serves: as the serving role, under row-level security.
+            connection.execute(text(roles.create_statement(roles.APP)))
+            roles.grant(connection, roles.APP)
         if reuse:
             print(f"  reusing fugong_bench_{size}")
             return database_url

@@ -16,7 +16,7 @@ import time
 
 import httpx2 as httpx
 
-from bench import databases, scenarios
+from bench import databases, scenarios, servers
 from bench.load import Request
 
 WAITING = ("poll", "select", "acquire", "wait")  # event loop and lock waits: not Python's work
@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=15)
     args = parser.parse_args()
     database_url = databases.ensure(args.server, args.size)
-    os.environ["DATABASE_URL"] = database_url
+    os.environ["DATABASE_URL"] = servers.serving(database_url)
     bbox, _ = scenarios.viewport(database_url)
     zone = scenarios.route_zone(database_url)
     chosen = {s.name: s for s in scenarios.all_scenarios(bbox, "profiled", zone)}

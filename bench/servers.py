@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
+from sqlalchemy import make_url
+
+from api import roles
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / "bench" / ".cache" / "logs"
@@ -70,13 +73,18 @@ def started(
 def fugong(database_url: str) -> Any:
     port = free_port()
     env = {
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": serving(database_url),
         "PORT": str(port),
         "WORKERS": str(WORKERS),
         "FUGONG_ACCESS_LOG": "0",  # as the others: no line per request
     }
     command = [str(ROOT / ".venv/bin/fugong"), "serve", "--workers", str(WORKERS)]
     return started("fugong", command, env, port, "/health")
+
+
+def serving(database_url: str) -> str:
+    """The database as fugong's serving role (api/roles.py), as `fugong serve` connects."""
+    return make_url(database_url).set(username=roles.APP).render_as_string(False)
 
 
 def baseline(database_url: str, spec: dict[str, list[Any]]) -> Any:

@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import RowMapping, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from geo import throttle
 from geo.errors import BadInput, NotFound, Unauthenticated
 from geo.filters import area_id_of
 from geo.models import Account, AccountZone, Area, PatrolZone, Role, table_of
@@ -20,6 +21,7 @@ HASHER = PasswordHasher()
 # Verified against when the username is unknown, so both failures take the same time.
 _DUMMY_HASH = HASHER.hash("not a password anyone has")
 MIN_PASSWORD_LENGTH = 4
+WRONG_CREDENTIALS = "wrong username or password, or the account is disabled"
 
 account, account_zone = table_of(Account), table_of(AccountZone)
 
@@ -75,8 +77,21 @@ def authenticate(session: Session, username: str, password: str) -> int:
     except (VerificationError, InvalidHashError):
         row = None
     if row is None or row.disabled:
-        raise Unauthenticated("wrong username or password, or the account is disabled")
+        raise Unauthenticated(WRONG_CREDENTIALS)
     return row.id
+
+
+def log_in(session: Session, username: str, password: str, counted: dict[str, int]) -> int | None:
+    """The account's id, or None once the failure is counted (to be committed: the caller
+    refuses after the transaction, so the count stands); RateLimited while a key is blocked."""
+    throttle.refuse_if_blocked(session, counted)
+    try:
+        account_id = authenticate(session, username, password)
+    except Unauthenticated:
+        throttle.record_failure(session, counted)
+        return None
+    throttle.record_success(session, counted)
+    return account_id
 
 
 def caller(session: Session, account_id: int) -> Caller:

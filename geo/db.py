@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
+
+from geo.row_security import CALLER_KEY
+
+if TYPE_CHECKING:
+    from geo.scope import Caller
 
 T = TypeVar("T")
 Executor = Session | Connection  # what domain functions run their statements on
@@ -41,22 +47,28 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 @dataclass(frozen=True)
 class Databases:
-    """The primary, and streaming replicas for reads (None: the primary reads too). Each call
-    runs `work(session, *args)` in a session of its own; every door reads and writes through
-    these three, so "read on a replica, else build on the primary" is written once."""
+    """The primary, and streaming replicas for reads (None: the primary reads too), acting for
+    one caller, whom every transaction names to PostgreSQL's row-level security (None:
+    anonymous). Each call runs `work(session, *args)` in a session of its own; every door reads
+    and writes through these three, so "read on a replica, else build on the primary" is
+    written once."""
 
     primary: sessionmaker[Session]
     replica: sessionmaker[Session] | None = None
+    caller: Caller | None = None
+
+    def acting_for(self, caller: Caller) -> Databases:
+        return dataclasses.replace(self, caller=caller)
 
     def read(self, work: Callable[..., T], *args: Any, primary: bool = False) -> T:
         """On a replica, unless `primary` (a replica may lag behind the caller's own write)."""
         sessions = self.primary if primary or self.replica is None else self.replica
-        with sessions() as session:
+        with self._session(sessions) as session:
             return work(session, *args)
 
     def write(self, work: Callable[..., T], *args: Any) -> T:
         """On the primary in one transaction: committed when `work` returns, else rolled back."""
-        with self.primary.begin() as session:
+        with self._session(self.primary) as session, session.begin():
             return work(session, *args)
 
     def read_else_write(
@@ -66,6 +78,9 @@ class Databases:
         what `write` builds and keeps on the primary."""
         found = self.read(read, *args)
         return found if found is not None else self.write(write, *args)
+
+    def _session(self, sessions: sessionmaker[Session]) -> Session:
+        return sessions(info={} if self.caller is None else {CALLER_KEY: self.caller})
 
 
 def libpq_url(url: str) -> str:

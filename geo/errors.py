@@ -6,8 +6,9 @@ FugongError
  ├── Unauthenticated  UNAUTHENTICATED   no valid credentials: a bad password, token or account
  ├── Forbidden        FORBIDDEN         outside the caller's scope or role
  ├── OutsideGeofence  OUTSIDE_GEOFENCE  a visit recorded away from its target
- └── IdempotencyConflict  IDEMPOTENCY_CONFLICT  a key sent again with another payload; the
-                                                first is kept
+ ├── IdempotencyConflict  IDEMPOTENCY_CONFLICT  a key sent again with another payload; the
+ │                                              first is kept
+ └── RateLimited      RATE_LIMITED      too many failed logins, or logins at once: retry later
 """
 
 
@@ -41,3 +42,11 @@ class OutsideGeofence(FugongError):
 
 class IdempotencyConflict(FugongError):
     code = "IDEMPOTENCY_CONFLICT"
+
+
+class RateLimited(FugongError):
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(f"{message}; retry in {retry_after_s} s")
+        self.retry_after_s = retry_after_s

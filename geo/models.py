@@ -486,6 +486,29 @@ TILE_CACHE = Table(
 # No columns: a lock that orders tile builders against the triggers that drop tiles.
 TILE_CACHE_GUARD = Table("tile_cache_guard", Base.metadata)
 
+# A hash chain through flag_change and audit_log, kept by a deferred trigger (migration 0015,
+# migrations/sql/history_chain.sql); `fugong verify-history` walks it.
+HISTORY_CHAIN = Table(
+    "history_chain",
+    Base.metadata,
+    Column("log", Text, primary_key=True),
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("row_id", BigInteger, nullable=False),
+    Column("prev", LargeBinary),
+    Column("hash", LargeBinary, nullable=False),
+    UniqueConstraint("log", "row_id", name="history_chain_log_row_id_key"),
+)
+
+# Failed logins per account and per client address (geo/throttle.py, migration 0015).
+LOGIN_THROTTLE = Table(
+    "login_throttle",
+    Base.metadata,
+    Column("key", Text, primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure", DateTime(timezone=True), nullable=False),
+    Column("blocked_until", DateTime(timezone=True), nullable=False),
+)
+
 # `where: {name: …}` finds names by their characters and character pairs (migration 0009).
 for _named in (Area, Enterprise, ConstructionSite, QuarantineSite, PatrolZone):
     Index(

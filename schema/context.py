@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Hashable, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable, Hashable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -16,9 +16,11 @@ from strawberry.dataloader import DataLoader
 
 from geo import accounts
 from geo.db import Databases
+from geo.errors import RateLimited
 from geo.flag_rules import DEFAULT_THRESHOLDS, Thresholds
 from geo.inspections import DEFAULT_FENCE, Fence
 from geo.scope import ANONYMOUS, Caller
+from geo.throttle import DEFAULT_LOGIN_LIMITS, LoginLimits
 
 T = TypeVar("T")
 
@@ -45,6 +47,11 @@ class Context:
     # events check the account again (refresh_caller). An HTTP request was checked on arrival.
     websocket: bool = False
     personal_reads: list[tuple[str, str]] = field(default_factory=list)  # (node id, field)
+    client_address: str | None = None  # the peer's IP, for login throttling
+    login_limits: LoginLimits = DEFAULT_LOGIN_LIMITS
+    # The process's login slots (api/app.py), bounding password hashes at once; None: unbounded.
+    hashing: asyncio.Semaphore | None = None
+    response: Any = None  # strawberry's response under construction: its headers go out
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _wrote: bool = False
     _loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)
@@ -53,14 +60,15 @@ class Context:
         """`work(session, *args)` in a worker thread, so sync SQL never blocks the event loop;
         on a replica when there is one, unless `primary` or this request has written (a
         replica may lag behind what the caller has just changed)."""
-        read = functools.partial(self.databases.read, primary=primary or self._wrote)
+        databases = self.databases.acting_for(self.caller)
+        read = functools.partial(databases.read, primary=primary or self._wrote)
         return await self._off_loop(read, work, *args)
 
     async def write(self, work: Callable[..., T], *args: Any) -> T:
         """`work` on the primary in one transaction: committed when it returns, else rolled
         back; the rest of the request then reads the primary too."""
         self._wrote = True
-        return await self._off_loop(self.databases.write, work, *args)
+        return await self._off_loop(self.databases.acting_for(self.caller).write, work, *args)
 
     async def read_else_write(
         self, read: Callable[..., T | None], write: Callable[..., T], *args: Any
@@ -72,6 +80,33 @@ class Context:
     async def _off_loop(self, call: Callable[..., T], *args: Any) -> T:
         async with self._lock:  # one statement at a time per request, as a session requires
             return await anyio.to_thread.run_sync(call, *args)
+
+    @asynccontextmanager
+    async def login_slot(self) -> AsyncIterator[None]:
+        """One of the process's few login slots, waited for briefly: a flood of logins queues
+        here, off the thread pool and the database pool, instead of each allocating argon2's
+        64 MiB at once."""
+        if self.hashing is None:
+            yield
+            return
+        try:
+            await asyncio.wait_for(self.hashing.acquire(), self.login_limits.hashing_wait_s)
+        except TimeoutError:
+            raise RateLimited("the server is busy checking other logins", 1) from None
+        try:
+            yield
+        finally:
+            self.hashing.release()
+
+    @asynccontextmanager
+    async def rate_limited(self) -> AsyncIterator[None]:
+        """A RATE_LIMITED refusal also says when to come back, in HTTP's Retry-After."""
+        try:
+            yield
+        except RateLimited as refusal:
+            if self.response is not None:
+                self.response.headers["Retry-After"] = str(refusal.retry_after_s)
+            raise
 
     async def refresh_caller(self) -> Caller:
         """The caller as their account stands now (geo.accounts.current): Unauthenticated once

@@ -43,6 +43,7 @@ from strawberry.extensions import (
 
 from schema import framework
 from schema.query_cost import QUERY_TOO_COMPLEX, QUERY_TOO_DEEP, CostWalk, Refused
+from schema.suggestions import NoSuggestions
 
 QUERY_TOO_LONG = "QUERY_TOO_LONG"
 QUERY_TOO_MANY_ALIASES = "QUERY_TOO_MANY_ALIASES"
@@ -69,7 +70,7 @@ def limit_extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]:
         functools.partial(QueryLimits, limits),
     ]
     if not limits.introspection:
-        extensions.append(DisableIntrospection)
+        extensions += [DisableIntrospection, NoSuggestions]
     return extensions
 
 

@@ -54,7 +54,8 @@ def _door(
 
 async def _read(request: Request, work: Callable[..., T], *args: Any) -> T:
     """`work(session, *args)` off the event loop, on a replica when there is one."""
-    return await run_in_threadpool(request.app.state.databases.read, work, *args)
+    databases = request.app.state.databases.acting_for(request.state.caller)
+    return await run_in_threadpool(databases.read, work, *args)
 
 
 async def _audited(request: Request, reads: list[tuple[str, str]]) -> Response | None:
@@ -62,7 +63,8 @@ async def _audited(request: Request, reads: list[tuple[str, str]]) -> Response |
     cannot be written, nothing is sent (as GraphQL's AuditPersonalReads)."""
     if not reads:
         return None
-    databases, caller = request.app.state.databases, request.state.caller
+    caller = request.state.caller
+    databases = request.app.state.databases.acting_for(caller)
     try:
         await run_in_threadpool(databases.write, audit.record_reads, caller, reads)
     except Exception:  # noqa: BLE001 - any failure must withhold the data

@@ -37,4 +37,6 @@ def is_empty(connection: Connection) -> bool:
 
 
 def reset(connection: Connection) -> None:
-    connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    # History starts over, and with it the hash chains through the logs.
+    tables = ", ".join((*TABLES, "history_chain"))
+    connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))

@@ -40,6 +40,9 @@ def copy_batches(
     """COPY every batch. A run of batches of a staged table is inserted from its stage when a
     batch of another table comes, so rows that refer to it may follow each run."""
     connection.execute(text("SELECT 1"))  # begins the transaction if the caller has not
+    # The logs' hash chains link rows at commit (deferred triggers), and a table with links
+    # pending cannot be altered: link each statement's rows as it ends instead.
+    connection.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
     # The raw psycopg2 connection under the SQLAlchemy one: same session, same transaction.
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     written: Counter[str] = Counter()

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Connection, text
 
 from api.auth import ALGORITHM, ISSUER
-from api.settings import DEVELOPMENT_SECRET, get_settings
+from api.settings import get_settings
 from tests.conftest import GraphQLClient
 
 ME = "{ rentalProperties(first: 1) { totalCount } }"  # scoped: each role sees its own
@@ -98,11 +98,16 @@ def test_malformed_authorization_header(client):
     assert response.status_code == 401
 
 
-def test_production_refuses_the_development_secret(monkeypatch):
-    from api.app import create_app
-
-    settings = get_settings()
-    production = type(settings)(**{**settings.__dict__, "environment": "production"})
-    assert production.jwt_secret == DEVELOPMENT_SECRET
-    with pytest.raises(SystemExit, match="FUGONG_JWT_SECRET"):
-        create_app(production)
+def test_a_token_living_longer_than_the_server_issues_is_refused(client, db):
+    minutes = get_settings().token_minutes
+    far = datetime.now(UTC) + timedelta(minutes=minutes + 5)
+    error = refused(client, token_for(account_id(db, "district"), exp=far))
+    assert f"longer than {minutes} minutes" in error["message"]
+    refused(client, token_for(account_id(db, "district"), exp=datetime(9999, 12, 31, tzinfo=UTC)))
+    # The longest the server issues itself still works.
+    longest = datetime.now(UTC) + timedelta(minutes=minutes)
+    token = token_for(account_id(db, "district"), exp=longest)
+    response = client.post(
+        "/graphql", json={"query": ME}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 200 and "errors" not in response.json()

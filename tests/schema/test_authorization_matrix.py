@@ -16,11 +16,13 @@ import jwt
 import pytest
 import shapely
 from shapely import wkb
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, event, text
+from sqlalchemy.orm import Session, sessionmaker
 
+from api import roles
 from api.auth import ALGORITHM, ISSUER
 from api.settings import get_settings
-from geo import accounts
+from geo import accounts, queries, scope, selection, signboards
 from geo.db import make_engine
 from geo.models import Role
 from tests.conftest import GraphQLClient
@@ -59,6 +61,36 @@ PERSONAL = {
     "landlordPhone": ("RENTAL_PROPERTIES", "landlord_phone", ("-", "masked", "full", "masked")),
     "address": ("RENTAL_PROPERTIES", "address", ("-", "full", "full", "masked")),
 }
+
+
+@pytest.fixture(params=["python", "rls", "both"])
+def wall(request) -> str:
+    """Which wall stands: the scope Python writes into each statement (run as a superuser, whom
+    row-level security does not bind), PostgreSQL's policies alone (the serving role, Python's
+    scope taken away), or both, as in production. Each on its own must hold the matrix."""
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def sessions(db: Connection, wall: str, monkeypatch) -> sessionmaker[Session]:
+    made = sessionmaker(bind=db, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    if wall == "python":
+        return made
+    if wall == "rls":
+        for module in (scope, queries, selection, signboards):
+            monkeypatch.setattr(module, "visible", lambda layer, caller: None)
+
+    @event.listens_for(made, "after_begin")
+    def serving_role(session, transaction, connection) -> None:  # noqa: ANN001
+        connection.exec_driver_sql(f"SET LOCAL ROLE {roles.APP}")
+
+    @event.listens_for(made, "after_transaction_end")
+    def back_to_the_test(session, transaction) -> None:  # noqa: ANN001
+        # SET LOCAL outlives the request's savepoint: the test's own oracle reads unbound.
+        if transaction.parent is None:
+            db.exec_driver_sql("RESET ROLE")
+
+    return made
 
 
 @pytest.fixture

@@ -231,7 +231,7 @@ def test_broken_fragments_get_a_validation_error_not_a_crash(gql, query):
 INTROSPECTION = "{ __schema { queryType { name } } }"
 
 
-def test_introspection_on_by_default_in_development(small):
+def test_introspection_on_when_asked_for(small):
     assert small.data(INTROSPECTION)["__schema"]["queryType"]["name"] == "Query"
 
 
@@ -240,6 +240,31 @@ def test_introspection_off(sessions):
         refused(client, INTROSPECTION, "GRAPHQL_VALIDATION_FAILED")
         refused(client, '{ __type(name: "Area") { name } }', "GRAPHQL_VALIDATION_FAILED")
         assert client.data("{ __typename }") == {"__typename": "Query"}
+
+
+@pytest.mark.parametrize(
+    ("query", "hint"),
+    [
+        ("{ enterprises { edges { node { contactPhon } } } }", "contactPhone"),
+        ('{ enterprises(flag: [GREN]) { totalCount } }', "GREEN"),
+        ("{ enterprise { id } }", "enterprises"),
+        ("{ enterprises(frist: 1) { totalCount } }", "first"),
+    ],
+)
+def test_no_suggestions_when_introspection_is_off(sessions, query, hint):
+    for client in app_client(sessions, introspection=True):
+        assert hint in client.error(query)["message"]  # the oracle: on, graphql-core suggests
+    for client in app_client(sessions, introspection=False):
+        error = client.error(query)
+        assert hint not in error["message"] and "Did you mean" not in error["message"], error
+        assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+def test_no_suggestions_for_variables_when_introspection_is_off(sessions):
+    query = "query ($f: [FlagColor!]) { enterprises(flag: $f) { totalCount } }"
+    for client in app_client(sessions, introspection=False):
+        error = client.error(query, f=["REDD"])
+        assert "Did you mean" not in error["message"] and "REDD" in error["message"], error
 
 
 def test_the_introspection_query_of_graphiql_passes_the_default_limits(gql):
@@ -260,8 +285,6 @@ def test_settings_read_the_environment(monkeypatch):
         with pytest.raises(SystemExit, match="FUGONG_INTROSPECTION"):
             get_settings()
         monkeypatch.delenv("FUGONG_INTROSPECTION")
-        monkeypatch.setenv("FUGONG_ENV", "production")
-        monkeypatch.setenv("FUGONG_JWT_SECRET", "x" * 40)
         get_settings.cache_clear()
         assert get_settings().introspection is False
     finally:
