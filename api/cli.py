@@ -67,7 +67,13 @@ def user(args: argparse.Namespace) -> None:
                 sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
             )
             accounts.create(
-                session, args.username, password, Role(args.role), args.town, args.zone or ()
+                session,
+                args.username,
+                password,
+                Role(args.role),
+                args.town,
+                args.zone or (),
+                args.enterprise,
             )
             print(f"added {args.username} ({args.role})")
         elif args.action == "disable":
@@ -76,7 +82,9 @@ def user(args: argparse.Namespace) -> None:
         else:
             for row in accounts.listing(session):
                 state = "disabled" if row["disabled"] else "enabled"
-                where = row["town_code"] or ",".join(map(str, row["zone_ids"] or [])) or "-"
+                zones = ",".join(map(str, row["zone_ids"] or []))
+                own = row["enterprise_id"] and f"Enterprise:{row['enterprise_id']}"
+                where = row["town_code"] or zones or own or "-"
                 print(f"{row['username']:<20} {row['role'].value:<17} {where:<12} {state}")
 
 
@@ -140,10 +148,13 @@ def parser() -> argparse.ArgumentParser:
     add = actions.add_parser("add", help="add an account (asks for the password)")
     add.add_argument("username")
     add.add_argument(
-        "--role", required=True, choices=["DISTRICT_OFFICER", "TOWN_OFFICER", "INSPECTOR"]
+        "--role",
+        required=True,
+        choices=["DISTRICT_OFFICER", "TOWN_OFFICER", "INSPECTOR", "ENTERPRISE"],
     )
     add.add_argument("--town", help="a town officer's town code, e.g. 350112109")
     add.add_argument("--zone", type=int, action="append", help="an inspector's patrol zone id")
+    add.add_argument("--enterprise", type=int, help="an enterprise account's enterprise id")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     actions.add_parser("list", help="list accounts")
     off = actions.add_parser("disable", help="disable an account; its tokens stop working")

@@ -19,7 +19,8 @@ TIMEZONE = ZoneInfo("Asia/Shanghai")
 
 
 class Priority(enum.IntEnum):
-    URGENT = 1  # red flags, unfiled rentals, out-of-province tenants
+    URGENT = 1  # red flags, fever cases reported the day before, unfiled rentals,
+    # out-of-province tenants
     FOLLOW_UP = 2  # yellow flags
     ROUTINE = 3  # overdue for a routine check
 
@@ -56,6 +57,7 @@ class Candidate:
     filed: bool = True
     tenants_out_of_province: int = 0
     last_inspected_at: datetime | None = None  # the latest visit before the day
+    fever_cases: int = 0  # in the enterprise's daily health report of the day before
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,9 @@ def classify(candidate: Candidate, day: date, rules: DueRules = DEFAULT_RULES) -
 def _urgent(c: Candidate) -> tuple[Priority, str] | None:
     if c.flag_color == "RED":
         return Priority.URGENT, f"red flag: {c.flag_reason}"
+    if c.fever_cases:
+        cases = f"{c.fever_cases} fever case{'s' if c.fever_cases != 1 else ''}"
+        return Priority.URGENT, f"{cases} in yesterday's daily health report"
     if c.kind is not TargetKind.RENTAL_PROPERTY:
         return None
     parts = [] if c.filed else ["unfiled rental"]
@@ -143,14 +148,17 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 # The zone's targets, each with its latest visit before the end of the day (a rental's own
-# last_inspected_at counts as a visit too), from a CTE `zone` holding the zone's `boundary`.
-# Each probe of `inspection` uses its target index. geo/routing/inputs.py reads it too.
+# last_inspected_at counts as a visit too) and an enterprise's fever cases of the day before,
+# from a CTE `zone` holding the zone's `boundary`. Each probe of `inspection` uses its target
+# index. geo/routing/inputs.py reads it too; both bind `day_end` and `day_before` (zone_params).
 ZONE_TARGETS = """
 SELECT 'ENTERPRISE' AS kind, e.id, e.name, ST_X(e.geom) AS lon, ST_Y(e.geom) AS lat,
        false AS key_project, e.flag_color::text AS flag_color, e.flag_reason,
        true AS filed, 0 AS tenants_out_of_province,
        (SELECT max(i.at) FROM inspection i WHERE i.enterprise_id = e.id AND i.at < :day_end)
-           AS last_inspected_at
+           AS last_inspected_at,
+       coalesce((SELECT h.fever FROM health_report h
+                 WHERE h.enterprise_id = e.id AND h.day = :day_before), 0) AS fever_cases
 FROM enterprise e, zone
 WHERE ST_Intersects(e.geom, zone.boundary)
 UNION ALL
@@ -166,7 +174,8 @@ SELECT 'RENTAL_PROPERTY', r.id, 'rental property #' || r.id, ST_X(r.geom), ST_Y(
        (SELECT max(v.at) FROM (
             SELECT i.at FROM inspection i WHERE i.rental_property_id = r.id
             UNION ALL SELECT r.last_inspected_at) v
-        WHERE v.at < :day_end)
+        WHERE v.at < :day_end),
+       0
 FROM rental_property r, zone
 WHERE ST_Intersects(r.geom, zone.boundary)
 """
@@ -178,9 +187,14 @@ _CANDIDATES = text(
 
 def candidates(connection: Connection, zone_id: int, day: date) -> list[Candidate]:
     """Every target of the zone with what the rules read, as of the end of `day`."""
-    _, day_end = day_bounds(day)
-    rows = connection.execute(_CANDIDATES, {"zone_id": zone_id, "day_end": day_end}).mappings()
+    rows = connection.execute(_CANDIDATES, {"zone_id": zone_id, **zone_params(day)}).mappings()
     return [candidate(row) for row in rows]
+
+
+def zone_params(day: date) -> dict[str, Any]:
+    """What ZONE_TARGETS binds for `day`."""
+    _, day_end = day_bounds(day)
+    return {"day_end": day_end, "day_before": day - timedelta(days=1)}
 
 
 def candidate(row: Mapping[str, Any]) -> Candidate:

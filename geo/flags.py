@@ -6,6 +6,7 @@ database keeps append-only) and notifies channel `flag_changed`, delivered at co
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -76,11 +77,12 @@ class Shape:
     people: str  # how reasons name them
     history_fk: str  # its column in flag_change
     has_capacity: bool
+    has_health: bool  # keeps daily health reports, whose fever cases the rules read
 
 
 SHAPES = {
     TargetKind.ENTERPRISE: Shape(
-        Enterprise.__table__, "staff_total", "staff_returned", "staff", "enterprise_id", True
+        Enterprise.__table__, "staff_total", "staff_returned", "staff", "enterprise_id", True, True
     ),
     TargetKind.CONSTRUCTION_SITE: Shape(
         ConstructionSite.__table__,
@@ -88,6 +90,7 @@ SHAPES = {
         "workers_returned",
         "workers",
         "construction_site_id",
+        False,
         False,
     ),
 }
@@ -129,18 +132,54 @@ def apply_report(
     row = _locked(session, target)
     before = facts_of(shape, row)
     after = reported(before, report, shape.has_capacity)
-    at, first = _when(session, target, at)
-    state = _state(row)
-    if not (state.overridden and same_facts(before, after)):
-        state = _ruled(state, after, at, thresholds)
     values = {
         "resumption": after.status,
         shape.returned: after.returned,
         "problems": list(after.problems),
-        "resumption_reported_at": at,
     }
     if shape.has_capacity:
         values["capacity_pct"] = after.capacity_pct
+    return _refacted(session, target, row, before, after, values, actor, at, thresholds, True)
+
+
+def apply_fever_cases(
+    session: Executor,
+    enterprise_id: int,
+    fever_cases: int,
+    actor: str,
+    at: datetime,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> FlagUpdate:
+    """Store the fever cases of an enterprise's latest daily health report and recompute its
+    flag by the rules; an override ends when the cases change, as with any fact."""
+    target = Target(TargetKind.ENTERPRISE, enterprise_id)
+    row = _locked(session, target)
+    before = facts_of(SHAPES[target.kind], row)
+    after = replace(before, fever_cases=fever_cases)
+    values = {"fever_cases": fever_cases}
+    return _refacted(session, target, row, before, after, values, actor, at, thresholds, False)
+
+
+def _refacted(
+    session: Executor,
+    target: Target,
+    row: RowMapping,
+    before: Facts,
+    after: Facts,
+    values: dict[str, Any],
+    actor: str,
+    at: datetime,
+    thresholds: Thresholds,
+    status_report: bool,
+) -> FlagUpdate:
+    """Store new facts and the flag the rules give them, unless a hand-set flag stands over
+    the same facts; a status report also becomes the target's resumption_reported_at."""
+    at, first = _when(session, target, at)
+    state = _state(row)
+    if not (state.overridden and same_facts(before, after)):
+        state = _ruled(state, after, at, thresholds)
+    if status_report:
+        values = {**values, "resumption_reported_at": at}
     return _store(session, target, row, state, values, actor, at, first, FlagSource.RULE)
 
 
@@ -188,6 +227,7 @@ def facts_of(shape: Shape, row: RowMapping) -> Facts:
         capacity_pct=None if capacity is None else float(capacity),
         problems=tuple(row["problems"]),
         people=shape.people,
+        fever_cases=row["fever_cases"] if shape.has_health else 0,
     )
 
 
@@ -272,22 +312,25 @@ def reassess(
     actor: str = RULES_ACTOR,
     at: datetime | None = None,
     batch_rows: int = 10_000,
+    ids: Sequence[int] | None = None,
 ) -> int:
     """Apply the rules again to every flag of a kind not set by hand; the number changed.
 
     For rows written before flags existed (the migration) or without one (raw SQL), or after
     the thresholds changed. A changed flag gets its history row at `at`, or when None at the
     row's last report. No notifications: a bulk re-assessment is not news to a live map.
+    `ids` limits it to those targets.
     """
     shape = SHAPES[kind]
     table = shape.table
     facts = [table.c[n] for n in ("resumption", shape.total, shape.returned, "problems")]
     facts += [table.c.capacity_pct] if shape.has_capacity else []
+    facts += [table.c.fever_cases] if shape.has_health else []
     flag = [table.c.flag_color, table.c.flag_reason, table.c.flag_since]
     assessed = exists().where(HISTORY.c[shape.history_fk] == table.c.id).label("assessed")
     query = (
         select(table.c.id, table.c.resumption_reported_at, *facts, *flag, assessed)
-        .where(table.c.flag_overridden.is_(False))
+        .where(table.c.flag_overridden.is_(False), *([] if ids is None else [table.c.id.in_(ids)]))
         .order_by(table.c.id)
         .limit(batch_rows)
     )

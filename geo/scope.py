@@ -8,6 +8,10 @@ patrol zones        none       their zones      their town     all
 quarantine sites    none       their zones      their town     all
 inspections         none       their zones      their town     all
                                and their own
+
+An ENTERPRISE account sees what anonymous callers see; it reports its own enterprise's daily
+health and confirms its signboard, and changes nothing else. A briefing's restricted parts
+(health, inspections, quarantine) are for the officers of the area (`officer_of`).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ class Caller:
     username: str = "anonymous"
     role: Role | None = None
     town_id: int | None = None  # a town officer's town
+    enterprise_id: int | None = None  # an enterprise account's enterprise
 
     @property
     def anonymous(self) -> bool:
@@ -71,13 +76,39 @@ def require_change(session: Session, caller: Caller, layer: Layer, row_id: int) 
     """Refuse, in the writing transaction, a change the caller may not make to this row."""
     if caller.role is Role.INSPECTOR:
         raise Forbidden("inspectors record inspections; officers change flags and facts")
+    if caller.role is Role.ENTERPRISE:
+        raise Forbidden("an enterprise account reports its daily health; officers change flags")
     require_visit(session, caller, layer, row_id)
+
+
+def require_own_report(session: Session, caller: Caller, enterprise_id: int) -> None:
+    """Refuse a daily report (health, signboard) on an enterprise the caller may not report
+    for: an enterprise account reports for its own enterprise only; officers and inspectors
+    for the enterprises in their scope."""
+    if caller.role is Role.ENTERPRISE and caller.enterprise_id != enterprise_id:
+        raise Forbidden(f"this account reports for Enterprise:{caller.enterprise_id} only")
+    if caller.role is Role.ENTERPRISE:
+        return
+    require_visit(session, caller, layers.ENTERPRISES, enterprise_id)
+
+
+def officer_of(session: Session, caller: Caller, area_id: int) -> bool:
+    """Whether the caller is an officer of this area: a district officer, or an officer of the
+    town that holds it."""
+    if caller.role is Role.DISTRICT_OFFICER:
+        return True
+    if caller.role is not Role.TOWN_OFFICER:
+        return False
+    town = subtree_ids(caller.town_id).subquery()
+    return session.execute(select(town.c.id).where(town.c.id == area_id)).first() is not None
 
 
 def require_visit(session: Session, caller: Caller, layer: Layer, row_id: int) -> None:
     """Refuse a logged-in action on a row outside the caller's scope (or missing)."""
     if caller.anonymous:
         raise Unauthenticated("log in to change anything")
+    if caller.role is Role.ENTERPRISE:
+        raise Forbidden("an enterprise account reports for its own enterprise only")
     table = layer.table
     exists = session.execute(select(table.c.id).where(table.c.id == row_id)).first()
     if exists is None:

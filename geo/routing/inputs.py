@@ -14,8 +14,8 @@ from geo.due import (
     DueRules,
     DueTarget,
     candidate,
-    day_bounds,
     sort_out,
+    zone_params,
 )
 from geo.errors import NotFound
 from geo.routing.matrix import LonLat
@@ -53,8 +53,8 @@ _ZONE_COLUMNS = ("base_lon", "base_lat", "road_version")
 def zone_day(
     connection: Connection, zone_id: int, day: date, rules: DueRules = DEFAULT_RULES
 ) -> ZoneDay:
-    _, day_end = day_bounds(day)
-    rows = connection.execute(_ZONE_DAY, {"zone_id": zone_id, "day_end": day_end}).mappings().all()
+    params = {"zone_id": zone_id, **zone_params(day)}
+    rows = connection.execute(_ZONE_DAY, params).mappings().all()
     if not rows:
         raise NotFound(f"no patrol zone {zone_id}")
     first = rows[0]

@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from geo.flag_rules import FLAGGED
-from geo.flags import reassess
+from geo.flags import SHAPES, reassess
 from migrations import sql_file
 
 revision = "0003"
@@ -87,8 +87,12 @@ def upgrade() -> None:
     )
 
     connection = op.get_bind()
+    kind_table = {kind: SHAPES[kind].table.name for kind in FLAGGED}
     for kind in FLAGGED:
-        reassess(connection, kind)
+        # Live code reads columns of later revisions (enterprise.fever_cases): run it only
+        # where there are rows to assess, never on a fresh database.
+        if connection.execute(sa.text(f"SELECT EXISTS (SELECT FROM {kind_table[kind]})")).scalar():
+            reassess(connection, kind)
     op.execute(
         "INSERT INTO signboard (enterprise_id, days)"
         " SELECT id, datemultirange(daterange(signboard_updated_on, signboard_updated_on, '[]'))"
