@@ -34,7 +34,7 @@ async def route_export(request: Request) -> Response:
     try:
         key = plan_key(
             zone_number(request.path_params["zone_id"]),
-            _day(request.path_params["day"]),
+            parse_day(request.path_params["day"]),
             _int(request, "inspectors", 1),
             _int(request, "shiftMinutes", 480),
         )
@@ -67,7 +67,7 @@ def _plan(request: Request, key: PlanKey) -> StoredPlan:
         return solved_plan(session, caller, key)
 
 
-def _day(text: str) -> date:
+def parse_day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:

@@ -41,6 +41,7 @@ class Settings:
     max_body_bytes: int
     max_query_string_bytes: int
     introspection: bool
+    public_url: str  # where the public reaches fugong: the signboards' QR codes link there
 
     def check(self) -> None:
         """Refuse to start a deployment that would sign tokens with the published secret."""
@@ -117,6 +118,7 @@ def get_settings() -> Settings:
         # A 10,000-vertex polygon, the most geo/geometry.py takes, is about 400 KB of JSON.
         max_body_bytes=_int("FUGONG_MAX_BODY_BYTES", 1024 * 1024),
         max_query_string_bytes=_int("FUGONG_MAX_QUERY_STRING_BYTES", 8 * 1024),
+        public_url=(os.environ.get("FUGONG_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
         introspection=_bool(
             "FUGONG_INTROSPECTION", os.environ.get("FUGONG_ENV", "development") == "development"
         ),

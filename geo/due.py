@@ -165,7 +165,8 @@ UNION ALL
 SELECT 'CONSTRUCTION_SITE', s.id, s.name, ST_X(s.entrance), ST_Y(s.entrance),
        s.key_project, s.flag_color::text, s.flag_reason, true, 0,
        (SELECT max(i.at) FROM inspection i
-        WHERE i.construction_site_id = s.id AND i.at < :day_end)
+        WHERE i.construction_site_id = s.id AND i.at < :day_end),
+       0
 FROM construction_site s, zone
 WHERE ST_Intersects(s.footprint, zone.boundary) OR ST_Intersects(s.entrance, zone.boundary)
 UNION ALL

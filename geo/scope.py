@@ -81,15 +81,28 @@ def require_change(session: Session, caller: Caller, layer: Layer, row_id: int) 
     require_visit(session, caller, layer, row_id)
 
 
-def require_own_report(session: Session, caller: Caller, enterprise_id: int) -> None:
-    """Refuse a daily report (health, signboard) on an enterprise the caller may not report
-    for: an enterprise account reports for its own enterprise only; officers and inspectors
-    for the enterprises in their scope."""
-    if caller.role is Role.ENTERPRISE and caller.enterprise_id != enterprise_id:
-        raise Forbidden(f"this account reports for Enterprise:{caller.enterprise_id} only")
+def require_enterprise_report(
+    session: Session, caller: Caller, enterprise_id: int, by_inspectors: bool
+) -> None:
+    """Refuse a daily report on an enterprise (its health, its signboard) that the caller may
+    not make: an enterprise account reports for its own enterprise only; officers for the
+    enterprises of their scope, and inspectors too when `by_inspectors`."""
     if caller.role is Role.ENTERPRISE:
+        if caller.enterprise_id != enterprise_id:
+            raise Forbidden(f"this account reports for Enterprise:{caller.enterprise_id} only")
         return
-    require_visit(session, caller, layers.ENTERPRISES, enterprise_id)
+    if by_inspectors:
+        require_visit(session, caller, layers.ENTERPRISES, enterprise_id)
+    else:
+        require_change(session, caller, layers.ENTERPRISES, enterprise_id)
+
+
+def require_officer(session: Session, caller: Caller, area_id: int) -> None:
+    """Refuse what only the officers of the area may see (a briefing's restricted parts)."""
+    if caller.anonymous:
+        raise Unauthenticated("log in as an officer of the area")
+    if not officer_of(session, caller, area_id):
+        raise Forbidden("only the officers of this area (its town's, or the district's) see it")
 
 
 def officer_of(session: Session, caller: Caller, area_id: int) -> bool:

@@ -7,20 +7,26 @@ flag at the end of that day (back at work, fully or partly) and did not update i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import ColumnElement, RowMapping, exists, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
 
+from geo import layers, queries
 from geo.errors import BadInput, NotFound
 from geo.filters import area_subtree
 from geo.flag_counts import color_as_of, cutoff, today
 from geo.flag_rules import TargetKind
 from geo.flags import Executor
-from geo.models import Enterprise, FlagColor, Signboard
+from geo.models import Area, Enterprise, FlagColor, Signboard
+from geo.privacy import Personal, shown
+from geo.scope import ANONYMOUS
 
 ENTERPRISE = Enterprise.__table__
 SIGNBOARD = Signboard.__table__
+AREA = Area.__table__
 BACK_AT_WORK = (FlagColor.GREEN, FlagColor.YELLOW)
 
 
@@ -95,3 +101,41 @@ def stale_signboards(
 def _subtree(session: Executor, area_code: str) -> list[int]:
     """The ids of the area and of every area below it."""
     return list(session.execute(area_subtree(session, area_code)).scalars())
+
+
+@dataclass(frozen=True)
+class PublicBoard:
+    """What an enterprise's public signboard (挂牌公示) shows, as the public sees it."""
+
+    enterprise_id: int
+    name: str
+    area_name: str | None
+    flag_color: FlagColor
+    flag_reason: str
+    staff_returned: int
+    staff_total: int
+    contact: str | None  # the epidemic-control contact's phone, masked (privacy.py)
+    updated_on: date | None  # the last day the enterprise confirmed its board
+
+
+def public_board(session: Session, enterprise_id: int) -> PublicBoard:
+    """The board of an enterprise, read with the public's scope and masking; NotFound if the
+    public may not see it (or it does not exist)."""
+    row = queries.rows_by_id(session, ANONYMOUS, layers.ENTERPRISES, [enterprise_id]).get(
+        enterprise_id
+    )
+    if row is None:
+        raise NotFound(f"no enterprise has the id Enterprise:{enterprise_id}")
+    area = AREA.c
+    area_name = session.execute(select(area.name).where(area.id == row["area_id"])).scalar()
+    return PublicBoard(
+        enterprise_id=enterprise_id,
+        name=row["name"],
+        area_name=area_name,
+        flag_color=FlagColor(row["flag_color"]),
+        flag_reason=row["flag_reason"],
+        staff_returned=row["staff_returned"],
+        staff_total=row["staff_total"],
+        contact=shown(ANONYMOUS, Personal.SIGNBOARD_CONTACT, row["contact_phone"]),
+        updated_on=row["signboard_updated_on"],
+    )

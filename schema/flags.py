@@ -176,7 +176,7 @@ class FlagMutation:
             raise BadInput("only enterprises have signboards")
 
         def work(session: Session) -> None:
-            _may_change(session, context.caller, target)
+            scope.require_enterprise_report(session, context.caller, target.id, False)
             signboards.record_signboard(session, target.id, date or flag_counts.today())
 
         await context.write(work)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import strawberry
 
 from geo import accounts
+from schema.briefing import BriefingMutation
 from schema.flags import FlagMutation
 from schema.routes import InspectionMutation
 from schema.types import Ctx
 
 
 @strawberry.type
-class Mutation(FlagMutation, InspectionMutation):
+class Mutation(FlagMutation, InspectionMutation, BriefingMutation):
     @strawberry.mutation(description="A bearer token for 'Authorization: Bearer <token>'")
     async def login(self, info: Ctx, username: str, password: str) -> str:
         account_id = await info.context.run(accounts.authenticate, username, password)

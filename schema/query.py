@@ -14,6 +14,7 @@ from geo.crs import Crs as GeoCrs
 from geo.errors import BadInput
 from geo.filters import Near, SpatialFilter
 from geo.layers import Layer as GeoLayer
+from schema.briefing import BriefingQuery
 from schema.compiled import edge_selection, edges_json
 from schema.flags import FlagQuery
 from schema.routes import RouteQuery
@@ -139,7 +140,7 @@ def _area_or_none(row: RowMapping | None) -> Area | None:
 
 
 @strawberry.type
-class Query(FlagQuery, RouteQuery):
+class Query(FlagQuery, RouteQuery, BriefingQuery):
     @strawberry.field(description="Any object by its id, such as Enterprise:42")
     async def node(self, info: Ctx, id: strawberry.ID) -> Node | None:
         type_name, _, number = id.partition(":")

@@ -87,11 +87,11 @@ def upgrade() -> None:
     )
 
     connection = op.get_bind()
-    kind_table = {kind: SHAPES[kind].table.name for kind in FLAGGED}
     for kind in FLAGGED:
         # Live code reads columns of later revisions (enterprise.fever_cases): run it only
         # where there are rows to assess, never on a fresh database.
-        if connection.execute(sa.text(f"SELECT EXISTS (SELECT FROM {kind_table[kind]})")).scalar():
+        table = SHAPES[kind].table
+        if connection.execute(sa.select(sa.exists().select_from(table))).scalar():
             reassess(connection, kind)
     op.execute(
         "INSERT INTO signboard (enterprise_id, days)"

@@ -1,0 +1,145 @@
+"""The daily duties outside GraphQL, under the same scope and masking:
+
+GET /briefing/{areaCode}/{date}.png|.svg   the summary chart (officers of the area)
+GET /briefing/{areaCode}/{date}.pdf        the A4 briefing, a page per area below (officers)
+GET /signboards/{enterpriseId}.pdf|.png    the public signboard, with its QR code (anyone)
+GET /status/{enterpriseId}                 the public status page that QR code opens (anyone)
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from api import chart, documents
+from api.exports import error_response, parse_day
+from geo import briefing, scope, signboards
+from geo.briefing import Briefing
+from geo.errors import FugongError, NotFound
+from geo.filters import area_id_of
+from geo.flag_counts import today
+
+PICTURES = {**chart.FORMATS, "pdf": "application/pdf"}
+SIGNBOARD_FORMATS = {"pdf": "application/pdf", "png": "image/png"}
+# The status page is self-contained: it may load nothing, run nothing, be framed by no one.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline';"
+    " base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "public, max-age=60",
+}
+
+
+def _reader(request: Request) -> Session:
+    state = request.app.state
+    return (state.read_sessions or state.sessions)()  # type: ignore[no-any-return]
+
+
+async def briefing_picture(request: Request) -> Response:
+    fmt = request.path_params["format"]
+    if fmt not in PICTURES:
+        return error_response(NotFound(f"a briefing comes as {', '.join(PICTURES)}"))
+    try:
+        day = parse_day(request.path_params["day"])
+        body = await run_in_threadpool(
+            _picture, request, request.path_params["area_code"], day, fmt
+        )
+    except FugongError as error:
+        return error_response(error)
+    name = f"briefing-{request.path_params['area_code']}-{day.isoformat()}.{fmt}"
+    return Response(
+        body,
+        media_type=PICTURES[fmt],
+        headers={
+            "Content-Disposition": f'inline; filename="{name}"',
+            "Cache-Control": "private, max-age=60",
+        },
+    )
+
+
+def _picture(request: Request, area_code: str, day: date, fmt: str) -> bytes:
+    caller = request.state.caller
+    with _reader(request) as session:
+        scope.require_officer(session, caller, area_id_of(session, area_code))
+        found = briefing.daily_briefing(session, caller, area_code, day)
+        trend = briefing.flag_trend(session, area_code, day)
+    data = _chart_data(found, trend)
+    if fmt != "pdf":
+        return chart.summary_chart(data, fmt)
+    children = {
+        child.area["id"]: chart.summary_chart(_child_data(child, trend, day), "png", 900)
+        for child in found.children
+    }
+    return documents.briefing_pdf(found, chart.summary_chart(data, "png"), children)
+
+
+def _chart_data(found: Briefing, trend: briefing.Trend) -> chart.ChartData:
+    return chart.ChartData(
+        found.area.area["name"], found.day, trend, found.children or [found.area], found.area
+    )
+
+
+def _child_data(child: briefing.AreaDay, trend: briefing.Trend, day: date) -> chart.ChartData:
+    name = child.area["name"]
+    own = [(on, [(n, counts) for n, counts in areas if n == name]) for on, areas in trend]
+    return chart.ChartData(name, day, own, [child], child)
+
+
+def enterprise_number(text: str) -> int:
+    """An enterprise in a path: Enterprise:42, or 42."""
+    number = text.removeprefix("Enterprise:")
+    if not (number.isascii() and number.isdigit()):
+        raise NotFound(f"{text!r} is not an enterprise id such as Enterprise:42")
+    return int(number)
+
+
+async def signboard(request: Request) -> Response:
+    fmt = request.path_params["format"]
+    if fmt not in SIGNBOARD_FORMATS:
+        return error_response(NotFound(f"a signboard comes as {', '.join(SIGNBOARD_FORMATS)}"))
+    try:
+        number = enterprise_number(request.path_params["enterprise_id"])
+        body = await run_in_threadpool(_signboard, request, number, fmt)
+    except FugongError as error:
+        return error_response(error)
+    return Response(
+        body,
+        media_type=SIGNBOARD_FORMATS[fmt],
+        headers={
+            "Content-Disposition": f'inline; filename="signboard-{number}.{fmt}"',
+            "Cache-Control": "public, max-age=60",
+        },
+    )
+
+
+def status_url(request: Request, enterprise_id: int) -> str:
+    return f"{request.app.state.settings.public_url}/status/{enterprise_id}"
+
+
+def _signboard(request: Request, enterprise_id: int, fmt: str) -> bytes:
+    with _reader(request) as session:
+        board = signboards.public_board(session, enterprise_id)
+    pdf = documents.signboard_pdf(board, status_url(request, enterprise_id))
+    return pdf if fmt == "pdf" else documents.pdf_to_png(pdf)
+
+
+async def status(request: Request) -> Response:
+    try:
+        number = enterprise_number(request.path_params["enterprise_id"])
+        board = await run_in_threadpool(_board, request, number)
+    except FugongError as error:
+        response = error_response(error)
+        response.headers.update(PAGE_HEADERS)
+        return response
+    return HTMLResponse(documents.status_page(board, today()), headers=PAGE_HEADERS)
+
+
+def _board(request: Request, enterprise_id: int) -> signboards.PublicBoard:
+    with _reader(request) as session:
+        return signboards.public_board(session, enterprise_id)
