@@ -1,7 +1,10 @@
 # The two commands: `make run` serves the Changle demo, `make test` runs the suite.
 # Both install what is missing first (Debian packages as root or with sudo, then a virtualenv).
 
-DEBIAN_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting gdal-bin python3-venv
+# fonts-noto-cjk: Chinese in charts and PDFs; pango: WeasyPrint's layout; poppler-utils: a
+# signboard's PNG (pdftoppm), and the tests read PDFs back with pdftotext.
+DEBIAN_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting gdal-bin python3-venv \
+	fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTHON := $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -36,12 +39,8 @@ $(VENV)/.installed: pyproject.toml
 lint: deps
 	$(VENV)/bin/ruff check api schema geo migrations tests bench
 
-$(VENV)/.bench-installed: $(VENV)/.installed
-	$(VENV)/bin/pip install -q -e '.[test,bench]'
-	touch $@
-
 # Throughput against raw SQL and PostGraphile (needs wrk and Node 20; see BENCHMARKS.md).
-bench: deps $(VENV)/.bench-installed
+bench: deps
 	@dpkg -s wrk >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	$(FUGONG) db start
 	$(VENV)/bin/python -m bench.harness $(BENCH_ARGS)

@@ -301,7 +301,7 @@ class Account(Base):
     __table_args__ = (
         CheckConstraint("(role = 'TOWN_OFFICER') = (town_id IS NOT NULL)", name="account_town"),
         CheckConstraint(
-            "(role::text = 'ENTERPRISE') = (enterprise_id IS NOT NULL)", name="account_enterprise"
+            "(role = 'ENTERPRISE') = (enterprise_id IS NOT NULL)", name="account_enterprise"
         ),
     )
 

@@ -73,15 +73,30 @@ def upgrade() -> None:
         )
         """
     )
-    # A new value cannot be used in the transaction that adds it: the check compares text.
-    op.execute("ALTER TYPE account_role ADD VALUE IF NOT EXISTS 'ENTERPRISE'")
+    # A value added by ALTER TYPE cannot be used before its transaction commits (and the test
+    # suite migrates and seeds in one): the type is made anew with the value, and swapped in.
+    _swap_roles("'DISTRICT_OFFICER', 'TOWN_OFFICER', 'INSPECTOR', 'ENTERPRISE'")
     op.execute(
         "ALTER TABLE account ADD COLUMN enterprise_id integer"
         " REFERENCES enterprise (id) ON DELETE CASCADE"
     )
     op.execute(
         "ALTER TABLE account ADD CONSTRAINT account_enterprise"
-        " CHECK ((role::text = 'ENTERPRISE') = (enterprise_id IS NOT NULL))"
+        " CHECK ((role = 'ENTERPRISE') = (enterprise_id IS NOT NULL))"
+    )
+
+
+def _swap_roles(values: str) -> None:
+    op.execute("ALTER TABLE account DROP CONSTRAINT account_town")
+    op.execute("ALTER TYPE account_role RENAME TO account_role_before")
+    op.execute(f"CREATE TYPE account_role AS ENUM ({values})")
+    op.execute(
+        "ALTER TABLE account ALTER COLUMN role TYPE account_role USING role::text::account_role"
+    )
+    op.execute("DROP TYPE account_role_before")
+    op.execute(
+        "ALTER TABLE account ADD CONSTRAINT account_town"
+        " CHECK ((role = 'TOWN_OFFICER') = (town_id IS NOT NULL))"
     )
 
 
@@ -89,7 +104,7 @@ def downgrade() -> None:
     op.execute("DELETE FROM account WHERE enterprise_id IS NOT NULL")
     op.execute("ALTER TABLE account DROP CONSTRAINT account_enterprise")
     op.execute("ALTER TABLE account DROP COLUMN enterprise_id")
-    # PostgreSQL cannot drop an enum value; ENTERPRISE stays in account_role, unused.
+    _swap_roles("'DISTRICT_OFFICER', 'TOWN_OFFICER', 'INSPECTOR'")
     op.execute("DROP TABLE quarantine_occupancy")
     op.execute("ALTER TABLE enterprise DROP COLUMN fever_cases")
     op.execute("DROP TABLE health_report_revision")
