@@ -14,6 +14,7 @@ from geo.errors import BadInput
 from geo.flag_counts import today
 from geo.flag_rules import TargetKind
 from schema.flags import flag_target
+from schema.limits import LIST_SIZE
 from schema.routes import InspectionProgress
 from schema.types import (
     Area,
@@ -24,6 +25,9 @@ from schema.types import (
     row_of,
     target_node,
 )
+
+
+MAX_CHILD_AREAS = 40
 
 
 @strawberry.input(description="一日一登记: the day's staff health as counts, never persons")
@@ -192,7 +196,8 @@ class AreaBriefing:
 class DailyBriefing:
     date: date
     area: AreaBriefing
-    children: list[AreaBriefing]
+    # The cost estimate's length: a district has its towns and streets, a town its villages.
+    children: list[AreaBriefing] = strawberry.field(metadata={LIST_SIZE: MAX_CHILD_AREAS})
 
 
 def enterprise_number(enterprise_id: str) -> int:
