@@ -26,7 +26,6 @@ from schema.types import (
     target_node,
 )
 
-
 MAX_CHILD_AREAS = 40
 
 

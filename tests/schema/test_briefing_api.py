@@ -55,7 +55,7 @@ def by_town(db: Connection, sql: str, **params) -> dict[str, tuple]:
 
 def expected_flags(db: Connection, day: date) -> dict[str, tuple]:
     targets = " UNION ALL ".join(
-        f"SELECT t.area_id, {LAST_COLOR.format(fk=fk)} AS color FROM {table} t"
+        f"SELECT t.area_id, {LAST_COLOR.format(fk=fk)} AS color FROM {table} t"  # noqa: S608
         for table, fk in (
             ("enterprise", "enterprise_id"),
             ("construction_site", "construction_site_id"),
@@ -67,7 +67,7 @@ def expected_flags(db: Connection, day: date) -> dict[str, tuple]:
         SELECT a.code, count(*) FILTER (WHERE color = 'GREEN'), count(*) FILTER (WHERE color = 'YELLOW'),
                count(*) FILTER (WHERE color = 'RED'), count(color)
         FROM targets JOIN tree ON tree.id = targets.area_id JOIN area a ON a.id = tree.root
-        GROUP BY a.code""",
+        GROUP BY a.code""",  # noqa: S608
         end=end_of(day),
     )
 
@@ -82,7 +82,7 @@ def expected_health(db: Connection, day: date) -> dict[str, tuple]:
                coalesce(sum(h.fever), 0), coalesce(sum(h.isolated), 0)
         FROM e JOIN tree ON tree.id = e.area_id JOIN area a ON a.id = tree.root
         LEFT JOIN health_report h ON h.enterprise_id = e.id AND h.day = :day
-        GROUP BY a.code""",
+        GROUP BY a.code""",  # noqa: S608
         end=end_of(day),
         day=day,
     )
@@ -108,7 +108,7 @@ def expected_stale(db: Connection, day: date) -> dict[str, tuple]:
         JOIN tree ON tree.id = t.area_id JOIN area a ON a.id = tree.root
         WHERE {LAST_COLOR.format(fk="enterprise_id")} IN ('GREEN', 'YELLOW')
           AND NOT EXISTS (SELECT FROM signboard s WHERE s.enterprise_id = t.id AND s.days @> :day)
-        GROUP BY a.code""",
+        GROUP BY a.code""",  # noqa: S608
         end=end_of(day),
         day=day,
     )
