@@ -45,22 +45,14 @@ async def briefing_picture(request: Request) -> Response:
     fmt = request.path_params["format"]
     if fmt not in PICTURES:
         return error_response(NotFound(f"a briefing comes as {', '.join(PICTURES)}"))
+    area_code = request.path_params["area_code"]
     try:
         day = parse_day(request.path_params["day"])
-        body = await run_in_threadpool(
-            _picture, request, request.path_params["area_code"], day, fmt
-        )
+        body = await run_in_threadpool(_picture, request, area_code, day, fmt)
     except FugongError as error:
         return error_response(error)
-    name = f"briefing-{request.path_params['area_code']}-{day.isoformat()}.{fmt}"
-    return Response(
-        body,
-        media_type=PICTURES[fmt],
-        headers={
-            "Content-Disposition": f'inline; filename="{name}"',
-            "Cache-Control": "private, max-age=60",
-        },
-    )
+    name = f"briefing-{area_code}-{day.isoformat()}.{fmt}"
+    return _document(body, PICTURES[fmt], name, "private")
 
 
 def _picture(request: Request, area_code: str, day: date, fmt: str) -> bytes:
@@ -108,14 +100,16 @@ async def signboard(request: Request) -> Response:
         body = await run_in_threadpool(_signboard, request, number, fmt)
     except FugongError as error:
         return error_response(error)
-    return Response(
-        body,
-        media_type=SIGNBOARD_FORMATS[fmt],
-        headers={
-            "Content-Disposition": f'inline; filename="signboard-{number}.{fmt}"',
-            "Cache-Control": "public, max-age=60",
-        },
-    )
+    return _document(body, SIGNBOARD_FORMATS[fmt], f"signboard-{number}.{fmt}", "public")
+
+
+def _document(body: bytes, media_type: str, name: str, audience: str) -> Response:
+    # A minute of caching: a chart or board read again in a chat group is not drawn again.
+    headers = {
+        "Content-Disposition": f'inline; filename="{name}"',
+        "Cache-Control": f"{audience}, max-age=60",
+    }
+    return Response(body, media_type=media_type, headers=headers)
 
 
 def status_url(request: Request, enterprise_id: int) -> str:

@@ -95,11 +95,14 @@ def record_health(
     if found is None:
         raise NotFound(f"no enterprise has the id Enterprise:{enterprise_id}")
     check_counts(counts, found.staff_total, found.has_dormitory)
-    revision = 1 + session.execute(
-        select(func.coalesce(func.max(REVISION.c.revision), 0)).where(
-            REVISION.c.enterprise_id == enterprise_id, REVISION.c.day == day
-        )
-    ).scalar_one()
+    revision = (
+        1
+        + session.execute(
+            select(func.coalesce(func.max(REVISION.c.revision), 0)).where(
+                REVISION.c.enterprise_id == enterprise_id, REVISION.c.day == day
+            )
+        ).scalar_one()
+    )
     values = {**asdict(counts), "reported_at": at, "reported_by": actor, "revision": revision}
     statement = upsert(REPORT).values(enterprise_id=enterprise_id, day=day, **values)
     session.execute(
@@ -107,9 +110,7 @@ def record_health(
             index_elements=[REPORT.c.enterprise_id, REPORT.c.day], set_=values
         )
     )
-    session.execute(
-        insert(REVISION).values(enterprise_id=enterprise_id, day=day, **values)
-    )
+    session.execute(insert(REVISION).values(enterprise_id=enterprise_id, day=day, **values))
     latest = session.execute(
         select(func.max(REPORT.c.day)).where(REPORT.c.enterprise_id == enterprise_id)
     ).scalar_one()

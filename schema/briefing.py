@@ -3,6 +3,7 @@ daily briefing (每日汇总一张图表)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 
 import strawberry
@@ -51,48 +52,33 @@ class HealthReportInput:
 
 @strawberry.type(description="One version of an enterprise's daily health report")
 class HealthReport:
-    recorded: strawberry.Private[health.Recorded]
+    enterprise_id: strawberry.Private[int]
+    date: date
+    revision: int = strawberry.field(
+        description="1 for the day's first report; a correction adds one"
+    )
+    on_site: int
+    checked: int
+    fever: int
+    isolated: int
+    out_of_province: int
+    dormitory_disinfected: bool | None
+    reported_at: datetime
 
     @strawberry.field
     async def enterprise(self, info: Ctx) -> Enterprise | None:
-        row = await row_of(info, layers.ENTERPRISES, self.recorded.enterprise_id)
+        row = await row_of(info, layers.ENTERPRISES, self.enterprise_id)
         return None if row is None else Enterprise(row=row)
 
-    @strawberry.field
-    def date(self) -> date:
-        return self.recorded.day
 
-    @strawberry.field(description="1 for the day's first report; a correction adds one")
-    def revision(self) -> int:
-        return self.recorded.revision
-
-    @strawberry.field
-    def on_site(self) -> int:
-        return self.recorded.counts.on_site
-
-    @strawberry.field
-    def checked(self) -> int:
-        return self.recorded.counts.checked
-
-    @strawberry.field
-    def fever(self) -> int:
-        return self.recorded.counts.fever
-
-    @strawberry.field
-    def isolated(self) -> int:
-        return self.recorded.counts.isolated
-
-    @strawberry.field
-    def out_of_province(self) -> int:
-        return self.recorded.counts.out_of_province
-
-    @strawberry.field
-    def dormitory_disinfected(self) -> bool | None:
-        return self.recorded.counts.dormitory_disinfected
-
-    @strawberry.field
-    def reported_at(self) -> datetime:
-        return self.recorded.reported_at
+def health_report(found: health.Recorded) -> HealthReport:
+    return HealthReport(
+        enterprise_id=found.enterprise_id,
+        date=found.day,
+        revision=found.revision,
+        reported_at=found.reported_at,
+        **asdict(found.counts),
+    )
 
 
 @strawberry.type(description="A target whose flag turned red on the day, from green or yellow")
@@ -244,7 +230,7 @@ class BriefingQuery:
             scope.require_enterprise_report(session, caller, number, by_inspectors=True)
             return health.revisions(session, number, date)
 
-        return [HealthReport(recorded=found) for found in await info.context.run(read)]
+        return [health_report(found) for found in await info.context.run(read)]
 
 
 @strawberry.type
@@ -270,7 +256,7 @@ class BriefingMutation:
                 context.thresholds,
             )  # fmt: skip
 
-        return HealthReport(recorded=await context.write(work))
+        return health_report(await context.write(work))
 
     @strawberry.mutation(description="The beds occupied at a quarantine site on a day")
     async def record_quarantine_occupancy(

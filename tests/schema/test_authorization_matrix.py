@@ -42,9 +42,15 @@ SEES = {
 PERSONAL = {
     # field: (layer, column), then how each role sees it
     "contactPhone": (
-        "ENTERPRISES", "contact_phone", ("hidden", "hidden", "masked", "full", "masked")
+        "ENTERPRISES",
+        "contact_phone",
+        ("hidden", "hidden", "masked", "full", "masked"),
     ),
-    "landlordPhone": ("RENTAL_PROPERTIES", "landlord_phone", ("-", "-", "masked", "full", "masked")),
+    "landlordPhone": (
+        "RENTAL_PROPERTIES",
+        "landlord_phone",
+        ("-", "-", "masked", "full", "masked"),
+    ),
     "address": ("RENTAL_PROPERTIES", "address", ("-", "-", "full", "full", "masked")),
 }
 
@@ -223,7 +229,9 @@ def test_each_role_may_make_exactly_its_changes(db, clients, mutation, role):
         " JOIN account_zone az ON az.zone_id = z.id JOIN account a ON a.id = az.account_id"
         " WHERE a.username = 'inspector' AND NOT e.has_dormitory ORDER BY e.id LIMIT 1"
     )).one()  # fmt: skip
-    history = "SELECT (SELECT count(*) FROM flag_change) + (SELECT count(*) FROM health_report_revision)"
+    history = (
+        "SELECT (SELECT count(*) FROM flag_change) + (SELECT count(*) FROM health_report_revision)"
+    )
     before = db.execute(text(history)).scalar_one()
     location = {"type": "Point", "coordinates": [lon, lat]}
     uses_location = "$at" in MUTATION_TEXT[mutation]
