@@ -1,4 +1,4 @@
-"""The `fugong` command: serve, migrate, seed, import roads, and the local database."""
+"""The `fugong` command: serve, migrate, reassess flags, seed, import roads, the local database."""
 
 from __future__ import annotations
 
@@ -38,6 +38,17 @@ def migrate(args: argparse.Namespace) -> None:
     with engine.begin() as connection:
         migrations.upgrade(connection)
     print("database is at the latest schema")
+
+
+def reassess(args: argparse.Namespace) -> None:
+    from geo import flags
+    from geo.flag_rules import FLAGGED
+
+    settings = get_settings()
+    engine = make_engine(database_url(settings))
+    with engine.begin() as connection:
+        changed = [flags.reassess(connection, kind, settings.flag_thresholds) for kind in FLAGGED]
+    print(f"{sum(changed)} flags changed by the rules")
 
 
 def seed(args: argparse.Namespace) -> None:
@@ -131,6 +142,10 @@ def parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=serve)
 
     commands.add_parser("migrate", help="bring the schema up to date").set_defaults(handler=migrate)
+
+    commands.add_parser(
+        "reassess", help="apply the flag rules (FUGONG_FLAG_*) to every flag not set by hand"
+    ).set_defaults(handler=reassess)
 
     fill = commands.add_parser("seed", help="write the Changle District demo data")
     fill.add_argument(

@@ -25,30 +25,23 @@ from sqlalchemy import (
     Text,
     bindparam,
     case,
-    column,
     false,
     func,
     or_,
     select,
-    table,
 )
 
 from geo.errors import BadInput, NotFound
 from geo.flag_rules import FLAGGED, FlagEvent, Target, TargetKind
 from geo.flags import HISTORY, SHAPES, Executor
+from geo.models import FLAG_TALLY as TALLY
+from geo.models import FLAG_TALLY_DAILY as TALLY_DAILY
 from geo.models import Area, FlagColor, FlagSource
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 Day = date | ColumnElement[date]  # a day, or a parameter bound to one
 AREA = Area.__table__
 ALL_KINDS = FLAGGED
-_TALLIED = {"kind": Text, "area_id": Integer, "color": HISTORY.c.to_color.type, "n": Integer}
-TALLY = table("flag_tally", *(column(name, type_) for name, type_ in _TALLIED.items()))
-TALLY_DAILY = table(
-    "flag_tally_daily",
-    *(column(name, type_) for name, type_ in _TALLIED.items()),
-    column("day", Date),
-)
 
 
 class FlagCounts(NamedTuple):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -316,10 +316,12 @@ def reassess(
 ) -> int:
     """Apply the rules again to every flag of a kind not set by hand; the number changed.
 
-    For rows written before flags existed (the migration) or without one (raw SQL), or after
-    the thresholds changed. A changed flag gets its history row at `at`, or when None at the
-    row's last report. No notifications: a bulk re-assessment is not news to a live map.
-    `ids` limits it to those targets.
+    For rows written before flags existed (migration 0003) or without one (raw SQL), or after
+    the thresholds changed; `fugong reassess` runs it after every migrate, and a second run
+    changes nothing. A changed flag gets its history row at `at`; when None, a first flag is
+    dated at the row's last report and a changed one now, after the history it follows. No
+    notifications: a bulk re-assessment is not news to a live map. `ids` limits it to
+    those targets.
     """
     shape = SHAPES[kind]
     table = shape.table
@@ -334,6 +336,7 @@ def reassess(
         .order_by(table.c.id)
         .limit(batch_rows)
     )
+    now = datetime.now(UTC)
     changed, last_id = 0, 0
     while rows := connection.execute(query.where(table.c.id > last_id)).mappings().all():
         last_id = rows[-1]["id"]
@@ -343,7 +346,7 @@ def reassess(
             old = row["flag_color"] if row["assessed"] else None  # a first flag comes from none
             if old is not None and (ruled.color, ruled.reason) == (old, row["flag_reason"]):
                 continue
-            when = at or row["resumption_reported_at"]
+            when = at or (row["resumption_reported_at"] if old is None else now)
             since = row["flag_since"] if old is ruled.color else when
             batch.append((row["id"], old, ruled.color, ruled.reason, since, when))
         if batch:

@@ -12,17 +12,12 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Float,
-    LargeBinary,
-    SmallInteger,
     String,
-    Text,
     any_,
     bindparam,
     case,
-    column,
     func,
     select,
-    table,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, insert
@@ -32,7 +27,7 @@ from sqlalchemy.orm import Session
 from geo.errors import BadInput
 from geo.filters import SpatialFilter
 from geo.layers import Layer
-from geo.models import FlagColor, Role
+from geo.models import TILE_CACHE, FlagColor, Role
 from geo.queries import filtered
 from geo.scope import Caller
 from geo.srid import STORAGE_SRID, WEB_MERCATOR_SRID
@@ -49,19 +44,6 @@ KEY_ZOOM = 13  # fugong_tile_key(geom) is the point's z13 tile, y * 2^13 + x (mi
 ID_MASK = 2**32 - 1
 MAX_KEYS = 4096  # more z13 tiles than this in one tile: a range of keys instead of a list
 LOCK_NOT_AVAILABLE = "55P03"
-
-TILE_CACHE = table(
-    "tile_cache",
-    column("layer", Text),
-    column("z", SmallInteger),
-    column("x", BigInteger),
-    column("y", BigInteger),
-    column("scope", Text),
-    column("filters", Text),
-    column("mvt", LargeBinary),
-    column("etag", Text),
-    column("bounds"),
-)
 
 
 @dataclass(frozen=True)
