@@ -415,6 +415,10 @@ class HealthReport(_HealthCounts, Base):
     """The day's report as it stands: a later report of the same day replaces it."""
 
     __tablename__ = "health_report"
+    __table_args__ = (
+        # A day's reports across enterprises: the briefing's totals.
+        Index("ix_health_report_day", "day", postgresql_include=["fever", "isolated"]),
+    )
 
     enterprise_id: Mapped[int] = mapped_column(
         ForeignKey("enterprise.id", ondelete="CASCADE"), primary_key=True
@@ -426,6 +430,12 @@ class HealthReportRevision(_HealthCounts, Base):
     """Every version of every day's report, the first included (append-only)."""
 
     __tablename__ = "health_report_revision"
+    __table_args__ = (
+        UniqueConstraint(
+            "enterprise_id", "day", "revision",
+            name="health_report_revision_enterprise_id_day_revision_key",
+        ),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
 

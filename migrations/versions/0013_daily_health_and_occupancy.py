@@ -33,7 +33,7 @@ def upgrade() -> None:
         CREATE TABLE health_report (
             enterprise_id integer NOT NULL REFERENCES enterprise (id) ON DELETE CASCADE,
             day date NOT NULL,
-            revision integer NOT NULL DEFAULT 1,
+            revision integer NOT NULL,
             {_COUNTS},
             PRIMARY KEY (enterprise_id, day)
         )
