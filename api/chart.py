@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -29,6 +30,7 @@ WIDTH_PX, HEIGHT_PX, DPI = 1200, 800, 100
 COLORS = {"green": "#2e9e44", "yellow": "#f2b705", "red": "#d62828"}
 LABELS = {"green": "绿旗", "yellow": "黄旗", "red": "红旗"}
 FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
+_DRAWING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -49,13 +51,14 @@ def _font() -> None:
 
 def summary_chart(data: ChartData, fmt: str, width_px: int = WIDTH_PX) -> bytes:
     """The chart as PNG or SVG bytes, `width_px` wide (SVG: its width and height in px)."""
-    _font()
     scale = width_px / WIDTH_PX
     figure = Figure(figsize=(WIDTH_PX / DPI * scale, HEIGHT_PX / DPI * scale), dpi=DPI)
-    with _style(scale):
-        _draw(figure, data)
     out = io.BytesIO()
-    figure.savefig(out, format=fmt, dpi=DPI, metadata=_metadata(fmt))
+    # rcParams and the font list are process-wide: one drawing at a time (they take ~0.2-2 s).
+    with _DRAWING, _style(scale):
+        _font()
+        _draw(figure, data)
+        figure.savefig(out, format=fmt, dpi=DPI, metadata=_metadata(fmt))
     body = out.getvalue()
     if fmt == "svg":
         body = _svg_in_pixels(body, width_px, round(HEIGHT_PX * scale))
