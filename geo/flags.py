@@ -6,7 +6,6 @@ database keeps append-only) and notifies channel `flag_changed`, delivered at co
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -312,7 +311,6 @@ def reassess(
     actor: str = RULES_ACTOR,
     at: datetime | None = None,
     batch_rows: int = 10_000,
-    ids: Sequence[int] | None = None,
 ) -> int:
     """Apply the rules again to every flag of a kind not set by hand; the number changed.
 
@@ -320,8 +318,7 @@ def reassess(
     the thresholds changed; `fugong reassess` runs it after every migrate, and a second run
     changes nothing. A changed flag gets its history row at `at`; when None, a first flag is
     dated at the row's last report and a changed one now, after the history it follows. No
-    notifications: a bulk re-assessment is not news to a live map. `ids` limits it to
-    those targets.
+    notifications: a bulk re-assessment is not news to a live map.
     """
     shape = SHAPES[kind]
     table = shape.table
@@ -332,7 +329,7 @@ def reassess(
     assessed = exists().where(HISTORY.c[shape.history_fk] == table.c.id).label("assessed")
     query = (
         select(table.c.id, table.c.resumption_reported_at, *facts, *flag, assessed)
-        .where(table.c.flag_overridden.is_(False), *([] if ids is None else [table.c.id.in_(ids)]))
+        .where(table.c.flag_overridden.is_(False))
         .order_by(table.c.id)
         .limit(batch_rows)
     )

@@ -8,13 +8,11 @@ enterprise and day, so the same demo always gets the same reports, in well under
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import Connection, text
 
 from geo import flags
-from geo.flag_counts import TIMEZONE
-from geo.flag_rules import TargetKind
 from geo.seed.history import LAST_DAY
 
 DAYS = 14
@@ -63,13 +61,12 @@ SELECT enterprise_id, day, revision, on_site, checked, fever, isolated, out_of_p
 FROM health_report
 """
 )
-_FEVER = text(
+_FEVERISH = text(
     """
-UPDATE enterprise e SET fever_cases = latest.fever
-FROM (SELECT DISTINCT ON (enterprise_id) enterprise_id, fever FROM health_report
-      ORDER BY enterprise_id, day DESC) latest
-WHERE latest.enterprise_id = e.id AND latest.fever > 0
-RETURNING e.id
+SELECT enterprise_id, fever, reported_at FROM (
+    SELECT DISTINCT ON (enterprise_id) enterprise_id, fever, reported_at FROM health_report
+    ORDER BY enterprise_id, day DESC) latest
+WHERE fever > 0 ORDER BY enterprise_id
 """
 )
 _OCCUPANCY = text(
@@ -87,15 +84,17 @@ FROM quarantine_site q, generate_series(:first, :last, interval '1 day') d
 
 
 def seed_daily(connection: Connection, enterprises: int) -> dict[str, int]:
-    """Write the daily reports; the flags of enterprises whose latest report has a fever case
-    are assessed again, at the end of the last day."""
+    """Write the daily reports; an enterprise whose latest report has a fever case gives it to
+    the flag rules as a report through the API would, when it was reported."""
     params = {"first": FIRST, "last": LAST, "actor": ACTOR}
     written = {"quarantine_occupancy": connection.execute(_OCCUPANCY, params).rowcount}
     if enterprises > MAX_ENTERPRISES:
         return written
     written["health_report"] = connection.execute(_HEALTH, params).rowcount
     connection.execute(_REVISIONS)
-    feverish = list(connection.execute(_FEVER).scalars())
-    evening = datetime.combine(LAST, time(18), TIMEZONE)
-    flags.reassess(connection, TargetKind.ENTERPRISE, at=evening, ids=feverish)
+    changes = [
+        flags.apply_fever_cases(connection, row.enterprise_id, row.fever, ACTOR, row.reported_at)
+        for row in connection.execute(_FEVERISH).all()
+    ]
+    written["flag_change"] = sum(update.change is not None for update in changes)
     return written
