@@ -6,14 +6,17 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 from cross_web import HTTPException  # what strawberry's views turn into an HTTP error
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
@@ -31,12 +34,15 @@ from api.exports import route_export
 from api.limits import RequestCaps, query_limits
 from api.settings import Settings, get_settings
 from api.tiles import tilejson, vector_tile
+from geo import tiles
 from geo.db import libpq_url, make_engine, make_sessionmaker
 from geo.errors import Unauthenticated
 from geo.live import Listener
 from geo.scope import ANONYMOUS
 from schema import build_schema
 from schema.context import Context
+
+log = logging.getLogger("fugong.app")
 
 
 class FugongGraphQL(GraphQL[Context, None]):
@@ -100,6 +106,28 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
+HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+async def http_error(request: Request, error: Exception) -> JSONResponse:
+    """A path no route matches (or a method it does not take) answered like every other
+    failure of a non-GraphQL door: JSON with a code, not Starlette's plain text."""
+    assert isinstance(error, StarletteHTTPException)
+    code = HTTP_CODES.get(error.status_code, "BAD_REQUEST")
+    body = {"errors": [{"message": error.detail, "extensions": {"code": code}}]}
+    return JSONResponse(body, status_code=error.status_code, headers=error.headers)
+
+
+def _forget_old_tiles(sessions: sessionmaker[Session]) -> None:
+    """Drop tiles kept by a deploy whose tiles differed. Housekeeping only (they are never
+    served, their key holds the version), so a database down at start does not stop fugong."""
+    try:
+        with sessions.begin() as session:
+            tiles.forget_other_versions(session)
+    except OperationalError as error:
+        log.warning("kept tiles of other versions not dropped: %s", error.orig)
+
+
 def create_app(
     settings: Settings | None = None, sessions: sessionmaker[Session] | None = None
 ) -> Starlette:
@@ -115,6 +143,7 @@ def create_app(
             else make_engine(database_url(settings), settings.pool_size)
         )
         app.state.sessions = sessions or make_sessionmaker(engine)  # type: ignore[arg-type]
+        _forget_old_tiles(app.state.sessions)
         read_url = settings.database_read_url
         replica = None if read_url is None else make_engine(read_url, settings.pool_size)
         app.state.read_sessions = None if replica is None else make_sessionmaker(replica)
@@ -154,6 +183,7 @@ def create_app(
             # Tiles and FeatureCollections shrink several times over.
             Middleware(GZipMiddleware, minimum_size=1024),
         ],
+        exception_handlers={StarletteHTTPException: http_error},
         lifespan=lifespan,
     )
     app.state.settings = settings

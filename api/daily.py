@@ -16,12 +16,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from api import chart, documents
-from api.exports import error_response, parse_day
+from api.exports import error_response
 from geo import briefing, scope, signboards
 from geo.briefing import Briefing
 from geo.errors import FugongError, NotFound
 from geo.filters import area_id_of
 from geo.flag_counts import today
+from schema.scalars import parse_date
 
 PICTURES = {**chart.FORMATS, "pdf": "application/pdf"}
 SIGNBOARD_FORMATS = {"pdf": "application/pdf", "png": "image/png"}
@@ -47,7 +48,7 @@ async def briefing_picture(request: Request) -> Response:
         return error_response(NotFound(f"a briefing comes as {', '.join(PICTURES)}"))
     area_code = request.path_params["area_code"]
     try:
-        day = parse_day(request.path_params["day"])
+        day = parse_date(request.path_params["day"])
         body = await run_in_threadpool(_picture, request, area_code, day, fmt)
     except FugongError as error:
         return error_response(error)

@@ -4,9 +4,12 @@
     contact phone       hidden     hidden      masked     full          masked
     landlord phone      hidden     hidden      masked     full          masked
     rental address      hidden     hidden      full       full          masked
+    flag actor          hidden     hidden      hidden     full          full
     signboard contact   masked     masked      masked     masked        masked
 
 The town officer is the one with a need; an inspector needs the address of a home to visit it.
+Who changed a flag (the account that reported or overrode) is for the officers who answer for
+flags; an inspector or the public has no need of a colleague's name.
 A role counts on the caller's own rows only (their town, their zones: geo.scope.own); on the
 public rows of other towns, which everyone sees, they see personal data as anyone does. An
 enterprise account owns no rows: it sees what the public sees, its own enterprise included.
@@ -33,6 +36,7 @@ class Personal(enum.Enum):
     CONTACT_PHONE = "contactPhone"
     LANDLORD_PHONE = "landlordPhone"
     RENTAL_ADDRESS = "address"
+    FLAG_ACTOR = "actor"
     SIGNBOARD_CONTACT = "signboardContact"
 
 
@@ -42,6 +46,7 @@ POLICY: dict[Personal, dict[Role | None, Disclosure]] = {
     Personal.CONTACT_PHONE:     {None: _H, _E: _H, _I: _M, _T: _F, _D: _M},
     Personal.LANDLORD_PHONE:    {None: _H, _E: _H, _I: _M, _T: _F, _D: _M},
     Personal.RENTAL_ADDRESS:    {None: _H, _E: _H, _I: _F, _T: _F, _D: _M},
+    Personal.FLAG_ACTOR:        {None: _H, _E: _H, _I: _H, _T: _F, _D: _F},
     Personal.SIGNBOARD_CONTACT: {None: _M, _E: _M, _I: _M, _T: _M, _D: _M},
 }  # fmt: skip
 

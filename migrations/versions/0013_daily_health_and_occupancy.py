@@ -1,13 +1,13 @@
 """daily health registration (一日一登记) as counts, quarantine occupancy per day, ENTERPRISE accounts
 
 Revision ID: 0013
-Revises: 0007
+Revises: 0009
 """
 
 from alembic import op
 
 revision = "0013"
-down_revision = "0007"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
