@@ -558,3 +558,12 @@ for _model, _covered in (
         func.fugong_tile_key(_model.__table__.c.geom),
         postgresql_include=list(_covered),
     )
+
+
+# Name search (migration 0009): a GIN index on each name's characters and character pairs.
+for _named in (Area, Enterprise, ConstructionSite, QuarantineSite, PatrolZone):
+    Index(
+        f"idx_{_named.__tablename__}_name_grams",
+        func.fugong_name_grams(_named.__table__.c.name),
+        postgresql_using="gin",
+    )
