@@ -41,14 +41,13 @@ def migrate(args: argparse.Namespace) -> None:
 
 
 def reassess(args: argparse.Namespace) -> None:
-    from geo import flags
-    from geo.flag_rules import FLAGGED
+    from geo import flag_writes
 
     settings = get_settings()
     engine = make_engine(database_url(settings))
     with engine.begin() as connection:
-        changed = [flags.reassess(connection, kind, settings.flag_thresholds) for kind in FLAGGED]
-    print(f"{sum(changed)} flags changed by the rules")
+        changed = flag_writes.reassess_all(connection, settings.flag_thresholds)
+    print(f"{changed} flags changed by the rules")
 
 
 def seed(args: argparse.Namespace) -> None:
@@ -78,13 +77,7 @@ def user(args: argparse.Namespace) -> None:
                 sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
             )
             accounts.create(
-                session,
-                args.username,
-                password,
-                Role(args.role),
-                args.town,
-                args.zone or (),
-                args.enterprise,
+                session, args.username, password, Role(args.role), args.town, args.zone or ()
             )
             print(f"added {args.username} ({args.role})")
         elif args.action == "disable":
@@ -93,24 +86,22 @@ def user(args: argparse.Namespace) -> None:
         else:
             for row in accounts.listing(session):
                 state = "disabled" if row["disabled"] else "enabled"
-                zones = ",".join(map(str, row["zone_ids"] or []))
-                own = row["enterprise_id"] and f"Enterprise:{row['enterprise_id']}"
-                where = row["town_code"] or zones or own or "-"
+                where = row["town_code"] or ",".join(map(str, row["zone_ids"] or [])) or "-"
                 print(f"{row['username']:<20} {row['role'].value:<17} {where:<12} {state}")
 
 
 def import_roads(args: argparse.Namespace) -> None:
-    from geo import roads
+    from geo import osm_roads
 
     if (args.file is None) is (not args.clear):
         raise SystemExit("fugong import-roads: give FILE.osm, or --clear to remove the roads")
     engine = make_engine(database_url(get_settings()))
     with engine.begin() as connection:
         if args.clear:
-            roads.clear(connection)
+            osm_roads.clear(connection)
             print("the road network is removed: routes measure straight lines")
             return
-        counts = roads.import_osm(connection, args.file)
+        counts = osm_roads.import_osm(connection, args.file)
     print(", ".join(f"{count} {what}" for what, count in counts.items()))
 
 
@@ -169,13 +160,10 @@ def parser() -> argparse.ArgumentParser:
     add = actions.add_parser("add", help="add an account (asks for the password)")
     add.add_argument("username")
     add.add_argument(
-        "--role",
-        required=True,
-        choices=["DISTRICT_OFFICER", "TOWN_OFFICER", "INSPECTOR", "ENTERPRISE"],
+        "--role", required=True, choices=["DISTRICT_OFFICER", "TOWN_OFFICER", "INSPECTOR"]
     )
     add.add_argument("--town", help="a town officer's town code, e.g. 350112109")
     add.add_argument("--zone", type=int, action="append", help="an inspector's patrol zone id")
-    add.add_argument("--enterprise", type=int, help="an enterprise account's enterprise id")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     actions.add_parser("list", help="list accounts")
     off = actions.add_parser("disable", help="disable an account; its tokens stop working")

@@ -19,9 +19,9 @@ from api import chart, documents
 from api.exports import error_response
 from geo import briefing, scope, signboards
 from geo.briefing import Briefing
+from geo.days import today
 from geo.errors import FugongError, NotFound
 from geo.filters import area_id_of
-from geo.flag_counts import today
 from schema.scalars import parse_date
 
 PICTURES = {**chart.FORMATS, "pdf": "application/pdf"}

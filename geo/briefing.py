@@ -18,17 +18,16 @@ from sqlalchemy import RowMapping, select, text
 from sqlalchemy.orm import Session
 
 from geo import due, signboards
+from geo.days import cutoff, end_of
+from geo.db import Executor
 from geo.errors import NotFound
 from geo.flag_counts import (
     AREA,
     FlagCounts,
     area_columns,
     area_flag_counts,
-    cutoff,
-    end_of,
     flag_counts,
 )
-from geo.flags import Executor
 from geo.scope import Caller, officer_of
 
 TREND_DAYS = 14

@@ -14,11 +14,11 @@ from datetime import date, datetime
 from sqlalchemy import RowMapping, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as upsert
 
-from geo import flags
+from geo import flag_writes as flags
+from geo.days import today
+from geo.db import Executor
 from geo.errors import BadInput, InconsistentCounts, NotFound
-from geo.flag_counts import today
 from geo.flag_rules import DEFAULT_THRESHOLDS, Thresholds
-from geo.flags import Executor
 from geo.models import Enterprise, HealthReport, HealthReportRevision
 
 ENTERPRISE = Enterprise.__table__

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import cast
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
@@ -46,6 +47,11 @@ class Base(DeclarativeBase):
     pass
 
 
+def table_of(model: type[Base]) -> Table:
+    """A model's table as the Table it is (SQLAlchemy types `__table__` as any FromClause)."""
+    return cast(Table, model.__table__)
+
+
 class AreaLevel(enum.Enum):
     # Declaration order is the database enum's sort order: the finest level sorts last.
     DISTRICT = "DISTRICT"
@@ -71,7 +77,7 @@ class FlagSource(enum.Enum):
     OVERRIDE_CLEARED = "OVERRIDE_CLEARED"  # a hand-set flag lifted: the rules again
 
 
-# A row written outside geo.flags (raw SQL, an import) flies this flag until its first report.
+# A row written outside geo.flag_writes (raw SQL, an import) flies this flag until its first report.
 UNASSESSED_REASON = "no status report yet"
 
 
@@ -88,7 +94,7 @@ def _geometry(kind: str) -> Geometry:
 
 
 class _Flagged:
-    """The stored flag of an enterprise or a site; geo.flags writes it, with its history."""
+    """The stored flag of an enterprise or a site; geo.flag_writes writes it, with its history."""
 
     flag_color: Mapped[FlagColor] = mapped_column(
         Enum(FlagColor, name="flag_color"), server_default=FlagColor.RED.value
@@ -548,6 +554,14 @@ TILE_CACHE = Table(
 # No columns: a lock that orders tile builders against the triggers that drop tiles.
 TILE_CACHE_GUARD = Table("tile_cache_guard", Base.metadata)
 
+# `where: {name: …}` finds names by their characters and character pairs (migration 0009).
+for _model in (Area, Enterprise, ConstructionSite, QuarantineSite, PatrolZone):
+    Index(
+        f"idx_{_model.__tablename__}_name_grams",
+        func.fugong_name_grams(table_of(_model).c.name),
+        postgresql_using="gin",
+    )
+
 # A low-zoom tile's points read from these indexes alone (migration 0006).
 for _model, _covered in (
     (Enterprise, ("id", "flag_color", "area_id", "geom")),
@@ -555,15 +569,6 @@ for _model, _covered in (
 ):
     Index(
         f"ix_{_model.__tablename__}_tile",
-        func.fugong_tile_key(_model.__table__.c.geom),
+        func.fugong_tile_key(table_of(_model).c.geom),
         postgresql_include=list(_covered),
-    )
-
-
-# Name search (migration 0009): a GIN index on each name's characters and character pairs.
-for _named in (Area, Enterprise, ConstructionSite, QuarantineSite, PatrolZone):
-    Index(
-        f"idx_{_named.__tablename__}_name_grams",
-        func.fugong_name_grams(_named.__table__.c.name),
-        postgresql_using="gin",
     )

@@ -8,9 +8,9 @@ from datetime import date, datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from geo.days import today
+from geo.db import Executor
 from geo.errors import BadInput, InconsistentCounts, NotFound
-from geo.flag_counts import today
-from geo.flags import Executor
 from geo.models import QuarantineOccupancy, QuarantineSite
 
 SITE = QuarantineSite.__table__

@@ -30,13 +30,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, func, select, true
-from sqlalchemy.orm import Session
 
 from geo import layers
+from geo.db import Executor
 from geo.errors import Forbidden, NotFound, Unauthenticated
 from geo.filters import subtree_ids
 from geo.layers import Layer
-from geo.models import AccountZone, PatrolZone, Role
+from geo.models import AccountZone, PatrolZone, Role, table_of
+from geo.targets import Target
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def own(layer: Layer, caller: Caller) -> ColumnElement[bool] | None:
     if caller.role is Role.TOWN_OFFICER:
         return layer.area_column.in_(subtree_ids(caller.town_id))
     if caller.role is Role.INSPECTOR:
-        link = AccountZone.__table__
+        link = table_of(AccountZone)
         zone_ids = select(link.c.zone_id).where(link.c.account_id == caller.account_id)
         if layer is layers.PATROL_ZONES:
             return layer.table.c.id.in_(zone_ids)
@@ -121,11 +122,11 @@ def own(layer: Layer, caller: Caller) -> ColumnElement[bool] | None:
 
 def _union_of_zones(zone_ids: Any) -> Any:
     # One geometry computed once per query, so the layer's GiST index does the matching.
-    zone = PatrolZone.__table__
+    zone = table_of(PatrolZone)
     return select(func.ST_Union(zone.c.boundary)).where(zone.c.id.in_(zone_ids)).scalar_subquery()
 
 
-def require_change(session: Session, caller: Caller, layer: Layer, row_id: int) -> None:
+def require_change(session: Executor, caller: Caller, layer: Layer, row_id: int) -> None:
     """Refuse, in the writing transaction, a change the caller may not make to this row."""
     if caller.role is Role.INSPECTOR:
         raise Forbidden("inspectors record inspections; officers change flags and facts")
@@ -134,8 +135,13 @@ def require_change(session: Session, caller: Caller, layer: Layer, row_id: int) 
     require_visit(session, caller, layer, row_id)
 
 
+def require_target_change(session: Executor, caller: Caller, target: Target) -> None:
+    """`require_change` for an enterprise, site or rental named by its Target."""
+    require_change(session, caller, layers.BY_TYPE_NAME[target.kind.value], target.id)
+
+
 def require_enterprise_report(
-    session: Session, caller: Caller, enterprise_id: int, by_inspectors: bool
+    session: Executor, caller: Caller, enterprise_id: int, by_inspectors: bool
 ) -> None:
     """Refuse a daily report on an enterprise (its health, its signboard) that the caller may
     not make: an enterprise account reports for its own enterprise only; officers for the
@@ -150,7 +156,7 @@ def require_enterprise_report(
         require_change(session, caller, layers.ENTERPRISES, enterprise_id)
 
 
-def require_officer(session: Session, caller: Caller, area_id: int) -> None:
+def require_officer(session: Executor, caller: Caller, area_id: int) -> None:
     """Refuse what only the officers of the area may see (a briefing's restricted parts)."""
     if caller.anonymous:
         raise Unauthenticated("log in as an officer of the area")
@@ -158,7 +164,7 @@ def require_officer(session: Session, caller: Caller, area_id: int) -> None:
         raise Forbidden("only the officers of this area (its town's, or the district's) see it")
 
 
-def officer_of(session: Session, caller: Caller, area_id: int) -> bool:
+def officer_of(session: Executor, caller: Caller, area_id: int) -> bool:
     """Whether the caller is an officer of this area: a district officer, or an officer of the
     town that holds it."""
     if caller.role is Role.DISTRICT_OFFICER:
@@ -169,7 +175,7 @@ def officer_of(session: Session, caller: Caller, area_id: int) -> bool:
     return session.execute(select(town.c.id).where(town.c.id == area_id)).first() is not None
 
 
-def require_visit(session: Session, caller: Caller, layer: Layer, row_id: int) -> None:
+def require_visit(session: Executor, caller: Caller, layer: Layer, row_id: int) -> None:
     """Refuse a logged-in action on a row outside the caller's scope (or missing)."""
     if caller.anonymous:
         raise Unauthenticated("log in to change anything")

@@ -10,14 +10,12 @@ from datetime import UTC, date, datetime
 import strawberry
 from sqlalchemy.orm import Session
 
-from geo import briefing, health, layers, occupancy, scope
+from geo import briefing, health, layers, occupancy, scope, targets
 from geo.briefing import AreaDay
-from geo.errors import BadInput
-from geo.flag_counts import today
-from geo.flag_rules import TargetKind
-from schema.flags import flag_target
-from schema.limits import LIST_SIZE
-from schema.routes import InspectionProgress
+from geo.days import today
+from geo.targets import TargetKind
+from schema.inspections import InspectionProgress
+from schema.query_cost import LIST_SIZE
 from schema.types import (
     Area,
     Ctx,
@@ -190,17 +188,11 @@ class DailyBriefing:
 
 
 def enterprise_number(enterprise_id: str) -> int:
-    target = flag_target(enterprise_id)
-    if target.kind is not TargetKind.ENTERPRISE:
-        raise BadInput(f"{enterprise_id!r} is not the id of an enterprise")
-    return target.id
+    return targets.parse_target(enterprise_id, [TargetKind.ENTERPRISE], "an enterprise").id
 
 
 def quarantine_number(site_id: str) -> int:
-    type_name, _, number = site_id.partition(":")
-    if type_name != "QuarantineSite" or not (number.isascii() and number.isdigit()):
-        raise BadInput(f"{site_id!r} is not the id of a quarantine site")
-    return int(number)
+    return targets.parse(site_id, [layers.QUARANTINE_SITES.type_name], "a quarantine site")[1]
 
 
 @strawberry.type

@@ -6,7 +6,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from geo import accounts
-from geo.models import Area, Enterprise, PatrolZone, Role
+from geo.models import Area, Enterprise, PatrolZone, Role, table_of
 
 PASSWORD = "demo"
 JINFENG = "350112109"
@@ -14,7 +14,7 @@ DEMO_ENTERPRISE = "福建通宇电缆有限公司"  # of 古槐镇, named in the
 
 
 def add_demo_accounts(connection: Connection) -> dict[str, int]:
-    zone, area, enterprise = PatrolZone.__table__, Area.__table__, Enterprise.__table__
+    zone, area, enterprise = table_of(PatrolZone), table_of(Area), table_of(Enterprise)
     with Session(bind=connection) as session:
         first_jinfeng_zone = session.execute(
             select(zone.c.id)

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection, text
 
-from geo import flags
+from geo import flag_writes as flags
 from geo.seed.history import LAST_DAY
 
 DAYS = 14

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
-from geo import flags
-from geo.flag_rules import Target, TargetKind
+from geo import flag_writes as flags
 from geo.models import FlagColor
+from geo.targets import Target, TargetKind
 
 DAY = date(2020, 2, 26)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
