@@ -111,8 +111,8 @@ def daily_briefing(session: Session, caller: Caller, area_code: str, day: date) 
         "end": end_of(day),
     }
     roots_of: dict[int, list[int]] = defaultdict(list)
-    for row in session.execute(_BELOW, params):
-        roots_of[row.id].append(row.root_id)
+    for below in session.execute(_BELOW, params):
+        roots_of[below.id].append(below.root_id)
     counts = area_flag_counts(session, ids, day)
     previous = area_flag_counts(session, ids, day - timedelta(days=1))
     changed: dict[int, list[RowMapping]] = defaultdict(list)

@@ -19,11 +19,11 @@ from geo.days import today
 from geo.db import Executor
 from geo.errors import BadInput, InconsistentCounts, NotFound
 from geo.flag_rules import DEFAULT_THRESHOLDS, Thresholds
-from geo.models import Enterprise, HealthReport, HealthReportRevision
+from geo.models import Enterprise, HealthReport, HealthReportRevision, table_of
 
-ENTERPRISE = Enterprise.__table__
-REPORT = HealthReport.__table__
-REVISION = HealthReportRevision.__table__
+ENTERPRISE = table_of(Enterprise)
+REPORT = table_of(HealthReport)
+REVISION = table_of(HealthReportRevision)
 MAX_COUNT = 1_000_000
 
 

@@ -11,10 +11,10 @@ from sqlalchemy.dialects.postgresql import insert
 from geo.days import today
 from geo.db import Executor
 from geo.errors import BadInput, InconsistentCounts, NotFound
-from geo.models import QuarantineOccupancy, QuarantineSite
+from geo.models import QuarantineOccupancy, QuarantineSite, table_of
 
-SITE = QuarantineSite.__table__
-OCCUPANCY = QuarantineOccupancy.__table__
+SITE = table_of(QuarantineSite)
+OCCUPANCY = table_of(QuarantineOccupancy)
 
 
 def record_occupancy(
