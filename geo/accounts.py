@@ -103,9 +103,7 @@ def caller(session: Session, account_id: int) -> Caller:
     ).first()
     if row is None or row.disabled:
         raise Unauthenticated("this account no longer exists or is disabled; log in again")
-    return Caller(
-        account_id, row.username, row.role, row.town_id, enterprise_id=row.enterprise_id
-    )
+    return Caller(account_id, row.username, row.role, row.town_id, enterprise_id=row.enterprise_id)
 
 
 def current(session: Session, named: Caller, now: datetime | None = None) -> Caller:
