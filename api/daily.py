@@ -22,6 +22,7 @@ from geo.briefing import Briefing
 from geo.days import today
 from geo.errors import FugongError, NotFound
 from geo.filters import area_id_of
+from geo.scope import Caller
 from schema.scalars import parse_date
 
 PICTURES = {**chart.FORMATS, "pdf": "application/pdf"}
@@ -35,11 +36,6 @@ PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "public, max-age=60",
 }
-
-
-def _reader(request: Request) -> Session:
-    state = request.app.state
-    return (state.read_sessions or state.sessions)()  # type: ignore[no-any-return]
 
 
 async def briefing_picture(request: Request) -> Response:
@@ -57,11 +53,8 @@ async def briefing_picture(request: Request) -> Response:
 
 
 def _picture(request: Request, area_code: str, day: date, fmt: str) -> bytes:
-    caller = request.state.caller
-    with _reader(request) as session:
-        scope.require_officer(session, caller, area_id_of(session, area_code))
-        found = briefing.daily_briefing(session, caller, area_code, day)
-        trend = briefing.flag_trend(session, area_code, day)
+    read = request.app.state.databases.read
+    found, trend = read(_briefing_data, request.state.caller, area_code, day)
     data = _chart_data(found, trend)
     if fmt != "pdf":
         return chart.summary_chart(data, fmt)
@@ -70,6 +63,14 @@ def _picture(request: Request, area_code: str, day: date, fmt: str) -> bytes:
         for child in found.children
     }
     return documents.briefing_pdf(found, chart.summary_chart(data, "png"), children)
+
+
+def _briefing_data(
+    session: Session, caller: Caller, area_code: str, day: date
+) -> tuple[Briefing, briefing.Trend]:
+    scope.require_officer(session, caller, area_id_of(session, area_code))
+    found = briefing.daily_briefing(session, caller, area_code, day)
+    return found, briefing.flag_trend(session, area_code, day)
 
 
 def _chart_data(found: Briefing, trend: briefing.Trend) -> chart.ChartData:
@@ -118,8 +119,7 @@ def status_url(request: Request, enterprise_id: int) -> str:
 
 
 def _signboard(request: Request, enterprise_id: int, fmt: str) -> bytes:
-    with _reader(request) as session:
-        board = signboards.public_board(session, enterprise_id)
+    board = request.app.state.databases.read(signboards.public_board, enterprise_id)
     pdf = documents.signboard_pdf(board, status_url(request, enterprise_id))
     return pdf if fmt == "pdf" else documents.pdf_to_png(pdf)
 
@@ -136,5 +136,4 @@ async def status(request: Request) -> Response:
 
 
 def _board(request: Request, enterprise_id: int) -> signboards.PublicBoard:
-    with _reader(request) as session:
-        return signboards.public_board(session, enterprise_id)
+    return request.app.state.databases.read(signboards.public_board, enterprise_id)  # type: ignore[no-any-return]
