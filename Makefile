@@ -40,8 +40,12 @@ $(VENV)/.installed: pyproject.toml
 lint: deps
 	$(VENV)/bin/ruff check api schema geo migrations tests bench
 
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(VENV)/bin/pip install -q -e '.[test,bench]'
+	touch $@
+
 # Throughput against raw SQL and PostGraphile (needs wrk and Node 20; see BENCHMARKS.md).
-bench: deps
+bench: deps $(VENV)/.bench-installed
 	@dpkg -s wrk >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	$(FUGONG) db start
 	$(VENV)/bin/python -m bench.harness $(BENCH_ARGS)

@@ -30,6 +30,7 @@ from api.auth import Authentication, caller_of, issue_token
 from api.daily import briefing_picture, signboard, status
 from api.database import database_url
 from api.exports import route_export
+from api.ogc import ogc
 from api.request_caps import RequestCaps
 from api.settings import Settings, get_settings
 from api.tiles import tilejson, vector_tile
@@ -156,6 +157,7 @@ def create_app(
             if sessions is not None
             else make_engine(database_url(settings), settings.pool_size)
         )
+        app.state.settings = settings  # for routes that are not handed them (api/ogc)
         primary = sessions or make_sessionmaker(engine)  # type: ignore[arg-type]
         _forget_old_tiles(primary)
         read_url = settings.database_read_url
@@ -186,6 +188,7 @@ def create_app(
             Route("/briefing/{area_code}/{day}.{format:str}", briefing_picture, methods=["GET"]),
             Route("/signboards/{enterprise_id}.{format:str}", signboard, methods=["GET"]),
             Route("/status/{enterprise_id}", status, methods=["GET"]),
+            *ogc,
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=[
