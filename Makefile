@@ -1,7 +1,10 @@
 # The two commands: `make run` serves the Changle demo, `make test` runs the suite.
 # Both install what is missing first (Debian packages as root or with sudo, then a virtualenv).
 
-DEBIAN_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting gdal-bin python3-venv
+# fonts-noto-cjk: Chinese in charts and PDFs; pango: WeasyPrint's layout; poppler-utils: a
+# signboard's PNG (pdftoppm), and the tests read PDFs back with pdftotext.
+DEBIAN_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting gdal-bin python3-venv \
+	fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTHON := $(shell command -v python3.11 || command -v python3)
 VENV := .venv

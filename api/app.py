@@ -28,6 +28,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.auth import Authentication, caller_of, issue_token
+from api.daily import briefing_picture, signboard, status
 from api.database import database_url
 from api.exports import route_export
 from api.ogc import ogc
@@ -182,13 +183,16 @@ def create_app(
                     owned.dispose()
 
     graphql = FugongGraphQL(settings)
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/health", health),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/routes/{zone_id}/{day}.{format:str}", route_export, methods=["GET"]),
             Route("/tiles/{layer}/{z}/{x}/{y}.mvt", vector_tile, methods=["GET"]),
             Route("/tiles/{layer}.json", tilejson, methods=["GET"]),
+            Route("/briefing/{area_code}/{day}.{format:str}", briefing_picture, methods=["GET"]),
+            Route("/signboards/{enterprise_id}.{format:str}", signboard, methods=["GET"]),
+            Route("/status/{enterprise_id}", status, methods=["GET"]),
             *ogc,
             WebSocketRoute("/graphql", graphql),
         ],
@@ -206,3 +210,5 @@ def create_app(
         exception_handlers={StarletteHTTPException: http_error},
         lifespan=lifespan,
     )
+    app.state.settings = settings
+    return app

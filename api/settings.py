@@ -45,6 +45,7 @@ class Settings:
     max_query_string_bytes: int
     introspection: bool  # introspection and GraphiQL, both only when asked for
     login_limits: LoginLimits
+    public_url: str  # where the public reaches fugong: links (QR codes, TileJSON) start there
 
 
 def _int(name: str, default: int) -> int:
@@ -133,6 +134,7 @@ def get_settings() -> Settings:
         max_body_bytes=_int("FUGONG_MAX_BODY_BYTES", 1024 * 1024),
         max_query_string_bytes=_int("FUGONG_MAX_QUERY_STRING_BYTES", 8 * 1024),
         introspection=_bool("FUGONG_INTROSPECTION", False),
+        public_url=(os.environ.get("FUGONG_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
         login_limits=LoginLimits(
             account_failures=_int("FUGONG_LOGIN_ACCOUNT_FAILURES", 5),
             address_failures=_int("FUGONG_LOGIN_ADDRESS_FAILURES", 20),

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from geo import throttle
 from geo.errors import BadInput, NotFound, Unauthenticated
 from geo.filters import area_id_of
-from geo.models import Account, AccountZone, Area, PatrolZone, Role, table_of
+from geo.models import Account, AccountZone, Area, Enterprise, PatrolZone, Role, table_of
 from geo.scope import Caller
 
 HASHER = PasswordHasher()
@@ -33,6 +33,7 @@ def create(
     role: Role,
     town_code: str | None = None,
     zone_ids: Sequence[int] = (),
+    enterprise_id: int | None = None,
 ) -> int:
     if not username or len(username) > 64:
         raise BadInput("a username has 1 to 64 characters")
@@ -42,12 +43,22 @@ def create(
         raise BadInput("a town officer needs a town, and only a town officer has one")
     if zone_ids and role is not Role.INSPECTOR:
         raise BadInput("only inspectors are given patrol zones")
+    if (role is Role.ENTERPRISE) != (enterprise_id is not None):
+        raise BadInput("an enterprise account needs its enterprise, and only it has one")
+    if enterprise_id is not None and session.get(Enterprise, enterprise_id) is None:
+        raise NotFound(f"no enterprise has the id Enterprise:{enterprise_id}")
     town_id = None if town_code is None else _town_id(session, town_code)
     if session.execute(select(account.c.id).where(account.c.username == username)).first():
         raise BadInput(f"the username {username!r} is taken")
     account_id: int = session.execute(
         insert(account)
-        .values(username=username, password_hash=HASHER.hash(password), role=role, town_id=town_id)
+        .values(
+            username=username,
+            password_hash=HASHER.hash(password),
+            role=role,
+            town_id=town_id,
+            enterprise_id=enterprise_id,
+        )
         .returning(account.c.id)
     ).scalar_one()
     for zone_id in zone_ids:
@@ -97,13 +108,17 @@ def log_in(session: Session, username: str, password: str, counted: dict[str, in
 def caller(session: Session, account_id: int) -> Caller:
     """The caller an enabled account acts as, read afresh so a disabled account stops at once."""
     row = session.execute(
-        select(account.c.username, account.c.role, account.c.town_id, account.c.disabled).where(
-            account.c.id == account_id
-        )
+        select(
+            account.c.username,
+            account.c.role,
+            account.c.town_id,
+            account.c.enterprise_id,
+            account.c.disabled,
+        ).where(account.c.id == account_id)
     ).first()
     if row is None or row.disabled:
         raise Unauthenticated("this account no longer exists or is disabled; log in again")
-    return Caller(account_id, row.username, row.role, row.town_id)
+    return Caller(account_id, row.username, row.role, row.town_id, enterprise_id=row.enterprise_id)
 
 
 def current(session: Session, named: Caller, now: datetime | None = None) -> Caller:
@@ -132,6 +147,7 @@ def listing(session: Session) -> Sequence[RowMapping]:
             account.c.disabled,
             area.c.code.label("town_code"),
             zones.label("zone_ids"),
+            account.c.enterprise_id,
         )
         .outerjoin(area, area.c.id == account.c.town_id)
         .order_by(account.c.username)

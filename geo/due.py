@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -17,7 +17,8 @@ from geo.targets import FLAGGED, KINDS, Kind, Target, TargetKind
 
 
 class Priority(enum.IntEnum):
-    URGENT = 1  # red flags, unfiled rentals, out-of-province tenants
+    URGENT = 1  # red flags, fever cases reported the day before, unfiled rentals,
+    # out-of-province tenants
     FOLLOW_UP = 2  # yellow flags
     ROUTINE = 3  # overdue for a routine check
 
@@ -50,6 +51,7 @@ class Candidate:
     filed: bool = True
     tenants_out_of_province: int = 0
     last_inspected_at: datetime | None = None  # the latest visit before the day
+    fever_cases: int = 0  # in the enterprise's daily health report of the day before
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,9 @@ def classify(candidate: Candidate, day: date, rules: DueRules = DEFAULT_RULES) -
 def _urgent(c: Candidate) -> tuple[Priority, str] | None:
     if c.flag_color == "RED":
         return Priority.URGENT, f"red flag: {c.flag_reason}"
+    if c.fever_cases:
+        cases = f"{c.fever_cases} fever case{'s' if c.fever_cases != 1 else ''}"
+        return Priority.URGENT, f"{cases} in yesterday's daily health report"
     parts = [] if c.filed else ["unfiled rental"]
     if c.tenants_out_of_province:
         n = c.tenants_out_of_province
@@ -135,6 +140,7 @@ _NOT_HELD = {
     "flag_reason": "''",
     "filed": "true",
     "tenants_out_of_province": "0",
+    "fever_cases": "0",
 }
 
 
@@ -165,9 +171,15 @@ _CANDIDATES = text(
 
 def candidates(connection: Connection, zone_id: int, day: date) -> list[Candidate]:
     """Every target of the zone with what the rules read, as of the end of `day`."""
-    _, day_end = day_bounds(day)
-    rows = connection.execute(_CANDIDATES, {"zone_id": zone_id, "day_end": day_end}).mappings()
+    rows = connection.execute(_CANDIDATES, {"zone_id": zone_id, **zone_params(day)}).mappings()
     return [candidate(row) for row in rows]
+
+
+def zone_params(day: date) -> dict[str, Any]:
+    """What ZONE_TARGETS binds for `day`: the end of the day, and the day before (whose health
+    reports put fever cases on the route)."""
+    _, day_end = day_bounds(day)
+    return {"day_end": day_end, "day_before": day - timedelta(days=1)}
 
 
 def candidate(row: Mapping[Any, Any]) -> Candidate:

@@ -2,6 +2,7 @@
 
 FugongError
  ├── BadInput         BAD_USER_INPUT    the caller sent something unusable; nothing was changed
+ │    └── InconsistentCounts  INCONSISTENT_COUNTS  counts that cannot all be true together
  ├── NotFound         NOT_FOUND         an id or code that names nothing
  ├── Unauthenticated  UNAUTHENTICATED   no valid credentials: a bad password, token or account
  ├── Forbidden        FORBIDDEN         outside the caller's scope or role
@@ -22,6 +23,10 @@ class FugongError(Exception):
 
 class BadInput(FugongError):
     code = "BAD_USER_INPUT"
+
+
+class InconsistentCounts(BadInput):
+    code = "INCONSISTENT_COUNTS"
 
 
 class NotFound(FugongError):

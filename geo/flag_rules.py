@@ -39,6 +39,7 @@ class Facts:
     capacity_pct: float | None  # None: not reported, or a building site
     problems: tuple[str, ...] = ()  # open problems, in the words reported
     people: str = "staff"  # how the reason names them: "staff" or "workers"
+    fever_cases: int = 0  # in the latest daily health report (enterprises only)
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,19 @@ class Assessment:
 
 def assess(facts: Facts, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Assessment:
     """RED when not resumed; YELLOW when partly resumed, or fully resumed with open problems
-    or below a threshold; GREEN otherwise. A threshold is met when the figure equals it."""
+    or below a threshold; GREEN otherwise. A threshold is met when the figure equals it.
+    Fever cases in the latest daily health report make a green flag yellow, and are named
+    first in the reason of any colour."""
+    found = _resumption(facts, thresholds)
+    if facts.fever_cases == 0:
+        return found
+    noun = "fever case" if facts.fever_cases == 1 else "fever cases"
+    fever = f"{facts.fever_cases} {noun} in the latest daily health report"
+    color = FlagColor.YELLOW if found.color is FlagColor.GREEN else found.color
+    return Assessment(color, f"{fever}; {found.reason}")
+
+
+def _resumption(facts: Facts, thresholds: Thresholds) -> Assessment:
     if facts.status is ResumptionStatus.NOT_RESUMED:
         parts = [f"not back at work: {_returned(facts)}", *_problems(facts)]
         return Assessment(FlagColor.RED, "; ".join(parts))

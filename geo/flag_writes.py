@@ -72,6 +72,7 @@ class Shape:
     returned: str
     people: str  # how reasons name them
     has_capacity: bool
+    has_health: bool  # keeps daily health reports, whose fever cases the rules read
 
     @property
     def table(self) -> Table:
@@ -85,7 +86,12 @@ class Shape:
 
 SHAPES = {
     TargetKind.ENTERPRISE: Shape(
-        TargetKind.ENTERPRISE, "staff_total", "staff_returned", "staff", has_capacity=True
+        TargetKind.ENTERPRISE,
+        "staff_total",
+        "staff_returned",
+        "staff",
+        has_capacity=True,
+        has_health=True,
     ),
     TargetKind.CONSTRUCTION_SITE: Shape(
         TargetKind.CONSTRUCTION_SITE,
@@ -93,6 +99,7 @@ SHAPES = {
         "workers_returned",
         "workers",
         has_capacity=False,
+        has_health=False,
     ),
 }
 
@@ -150,18 +157,54 @@ def apply_report(
     row = _locked(session, target)
     before = facts_of(shape, row)
     after = reported(before, report, shape.has_capacity)
-    at, first = _when(session, target, at)
-    state = _state(row)
-    if not (state.overridden and same_facts(before, after)):
-        state = _ruled(state, after, at, thresholds)
     values = {
         "resumption": after.status,
         shape.returned: after.returned,
         "problems": list(after.problems),
-        "resumption_reported_at": at,
     }
     if shape.has_capacity:
         values["capacity_pct"] = after.capacity_pct
+    return _refacted(session, target, row, before, after, values, actor, at, thresholds, True)
+
+
+def apply_fever_cases(
+    session: Executor,
+    enterprise_id: int,
+    fever_cases: int,
+    actor: str,
+    at: datetime,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> FlagUpdate:
+    """Store the fever cases of an enterprise's latest daily health report and recompute its
+    flag by the rules; an override ends when the cases change, as with any fact."""
+    target = Target(TargetKind.ENTERPRISE, enterprise_id)
+    row = _locked(session, target)
+    before = facts_of(SHAPES[target.kind], row)
+    after = replace(before, fever_cases=fever_cases)
+    values = {"fever_cases": fever_cases}
+    return _refacted(session, target, row, before, after, values, actor, at, thresholds, False)
+
+
+def _refacted(
+    session: Executor,
+    target: Target,
+    row: RowMapping,
+    before: Facts,
+    after: Facts,
+    values: dict[str, Any],
+    actor: str,
+    at: datetime,
+    thresholds: Thresholds,
+    status_report: bool,
+) -> FlagUpdate:
+    """Store new facts and the flag the rules give them, unless a hand-set flag stands over
+    the same facts; a status report also becomes the target's resumption_reported_at."""
+    at, first = _when(session, target, at)
+    state = _state(row)
+    if not (state.overridden and same_facts(before, after)):
+        state = _ruled(state, after, at, thresholds)
+    if status_report:
+        values = {**values, "resumption_reported_at": at}
     return _store(session, target, row, state, values, actor, at, first, FlagSource.RULE)
 
 
@@ -209,6 +252,7 @@ def facts_of(shape: Shape, row: RowMapping) -> Facts:
         capacity_pct=None if capacity is None else float(capacity),
         problems=tuple(row["problems"]),
         people=shape.people,
+        fever_cases=row["fever_cases"] if shape.has_health else 0,
     )
 
 
@@ -306,6 +350,7 @@ def reassess(
     table = shape.table
     facts = [table.c[n] for n in ("resumption", shape.total, shape.returned, "problems")]
     facts += [table.c.capacity_pct] if shape.has_capacity else []
+    facts += [table.c.fever_cases] if shape.has_health else []
     flag = [table.c.flag_color, table.c.flag_reason, table.c.flag_since]
     assessed = exists().where(HISTORY.c[shape.history_fk] == table.c.id).label("assessed")
     query = (

@@ -147,6 +147,8 @@ class Enterprise(_Flagged, Base):
     contact_name: Mapped[str | None] = mapped_column(String(64))
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     has_dormitory: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The fever cases of its latest daily health report (geo/health.py): the flag rules read it.
+    fever_cases: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     signboard_updated_on: Mapped[date | None] = mapped_column(Date)
     resumption_reported_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
@@ -295,6 +297,7 @@ class Role(enum.Enum):
     DISTRICT_OFFICER = "DISTRICT_OFFICER"  # everything in the district
     TOWN_OFFICER = "TOWN_OFFICER"  # everything in one town
     INSPECTOR = "INSPECTOR"  # the targets of their patrol zones
+    ENTERPRISE = "ENTERPRISE"  # one enterprise's own account: its daily reports, nothing more
 
 
 class Account(Base):
@@ -305,11 +308,17 @@ class Account(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(Enum(Role, name="account_role"))
     town_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"))
+    enterprise_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enterprise.id", ondelete="CASCADE")
+    )
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (
         CheckConstraint("(role = 'TOWN_OFFICER') = (town_id IS NOT NULL)", name="account_town"),
+        CheckConstraint(
+            "(role = 'ENTERPRISE') = (enterprise_id IS NOT NULL)", name="account_enterprise"
+        ),
     )
 
 
@@ -391,6 +400,65 @@ class Signboard(Base):
         ForeignKey("enterprise.id", ondelete="CASCADE"), primary_key=True
     )
     days = mapped_column(DATEMULTIRANGE, nullable=False)
+
+
+class _HealthCounts:
+    """一日一登记: an enterprise's staff health on one day, as counts, never persons."""
+
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    revision: Mapped[int] = mapped_column(Integer)  # 1 for the first report of the day
+    on_site: Mapped[int] = mapped_column(Integer)
+    checked: Mapped[int] = mapped_column(Integer)  # temperature checked
+    fever: Mapped[int] = mapped_column(Integer)
+    isolated: Mapped[int] = mapped_column(Integer)
+    out_of_province: Mapped[int] = mapped_column(Integer)  # under health management
+    dormitory_disinfected: Mapped[bool | None] = mapped_column(Boolean)  # None: no dormitory
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reported_by: Mapped[str] = mapped_column(String(64))
+
+
+class HealthReport(_HealthCounts, Base):
+    """The day's report as it stands: a later report of the same day replaces it."""
+
+    __tablename__ = "health_report"
+    __table_args__ = (
+        # A day's reports across enterprises: the briefing's totals.
+        Index("ix_health_report_day", "day", postgresql_include=["fever", "isolated"]),
+    )
+
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprise.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class HealthReportRevision(_HealthCounts, Base):
+    """Every version of every day's report, the first included (append-only)."""
+
+    __tablename__ = "health_report_revision"
+    __table_args__ = (
+        UniqueConstraint(
+            "enterprise_id", "day", "revision",
+            name="health_report_revision_enterprise_id_day_revision_key",
+        ),
+    )  # fmt: skip
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+
+
+class QuarantineOccupancy(Base):
+    """Beds occupied at a quarantine site on a day: the history behind beds_occupied."""
+
+    __tablename__ = "quarantine_occupancy"
+
+    quarantine_site_id: Mapped[int] = mapped_column(
+        ForeignKey("quarantine_site.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    beds_occupied: Mapped[int] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(64))
 
 
 # Tables written by database triggers or by raw SQL (migrations 0005-0007, migrations/sql/).

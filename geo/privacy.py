@@ -1,17 +1,20 @@
 """Personal data (contacts' and landlords' phones, home addresses): who sees it, and how.
 
-    field            anonymous  inspector  town officer  district officer
-    contact phone    hidden     masked     full          masked
-    landlord phone   hidden     masked     full          masked
-    rental address   hidden     full       full          masked
-    flag actor       hidden     hidden     full          full
+    field               anonymous  enterprise  inspector  town officer  district officer
+    contact phone       hidden     hidden      masked     full          masked
+    landlord phone      hidden     hidden      masked     full          masked
+    rental address      hidden     hidden      full       full          masked
+    flag actor          hidden     hidden      hidden     full          full
+    signboard contact   masked     masked      masked     masked        masked
 
 The town officer is the one with a need; an inspector needs the address of a home to visit it.
 Who changed a flag (the account that reported or overrode) is for the officers who answer for
 flags; an inspector or the public has no need of a colleague's name.
 A role counts on the caller's own rows only (their town, their zones: geo.scope.own); on the
-public rows of other towns, which everyone sees, they see personal data as anyone does. Every
-full read is audited.
+public rows of other towns, which everyone sees, they see personal data as anyone does. An
+enterprise account owns no rows: it sees what the public sees, its own enterprise included.
+The signboard hung at an enterprise's gate (and its public status page) shows the
+epidemic-control contact masked, to everyone alike. Every full read is audited.
 """
 
 from __future__ import annotations
@@ -34,22 +37,17 @@ class Personal(enum.Enum):
     LANDLORD_PHONE = "landlordPhone"
     RENTAL_ADDRESS = "address"
     FLAG_ACTOR = "actor"
+    SIGNBOARD_CONTACT = "signboardContact"
 
 
 _F, _M, _H = Disclosure.FULL, Disclosure.MASKED, Disclosure.HIDDEN
+_E, _I, _T, _D = Role.ENTERPRISE, Role.INSPECTOR, Role.TOWN_OFFICER, Role.DISTRICT_OFFICER
 POLICY: dict[Personal, dict[Role | None, Disclosure]] = {
-    Personal.CONTACT_PHONE: {
-        None: _H, Role.INSPECTOR: _M, Role.TOWN_OFFICER: _F, Role.DISTRICT_OFFICER: _M
-    },
-    Personal.LANDLORD_PHONE: {
-        None: _H, Role.INSPECTOR: _M, Role.TOWN_OFFICER: _F, Role.DISTRICT_OFFICER: _M
-    },
-    Personal.RENTAL_ADDRESS: {
-        None: _H, Role.INSPECTOR: _F, Role.TOWN_OFFICER: _F, Role.DISTRICT_OFFICER: _M
-    },
-    Personal.FLAG_ACTOR: {
-        None: _H, Role.INSPECTOR: _H, Role.TOWN_OFFICER: _F, Role.DISTRICT_OFFICER: _F
-    },
+    Personal.CONTACT_PHONE:     {None: _H, _E: _H, _I: _M, _T: _F, _D: _M},
+    Personal.LANDLORD_PHONE:    {None: _H, _E: _H, _I: _M, _T: _F, _D: _M},
+    Personal.RENTAL_ADDRESS:    {None: _H, _E: _H, _I: _F, _T: _F, _D: _M},
+    Personal.FLAG_ACTOR:        {None: _H, _E: _H, _I: _H, _T: _F, _D: _F},
+    Personal.SIGNBOARD_CONTACT: {None: _M, _E: _M, _I: _M, _T: _M, _D: _M},
 }  # fmt: skip
 
 
@@ -88,6 +86,7 @@ MASKS = {
     Personal.CONTACT_PHONE: mask_phone,
     Personal.LANDLORD_PHONE: mask_phone,
     Personal.RENTAL_ADDRESS: mask_address,
+    Personal.SIGNBOARD_CONTACT: mask_phone,
 }
 
 

@@ -24,7 +24,8 @@ _NAME_CALLER_SQL = "SELECT set_config('fugong.role', "
 _NAME_CALLER = text(
     f"{_NAME_CALLER_SQL}:role, true),"
     " set_config('fugong.account_id', :account, true),"
-    " set_config('fugong.town_id', :town, true)"
+    " set_config('fugong.town_id', :town, true),"
+    " set_config('fugong.enterprise_id', :enterprise, true)"
 )
 
 
@@ -36,11 +37,12 @@ def names_caller(statement: str) -> bool:
 def settings_of(caller: Caller | None) -> dict[str, str]:
     """The policies' settings for a caller; None (a session that names nobody): anonymous."""
     if caller is None:
-        return {"role": "", "account": "", "town": ""}
+        return {"role": "", "account": "", "town": "", "enterprise": ""}
     return {
         "role": "" if caller.role is None else caller.role.value,
         "account": "" if caller.account_id is None else str(caller.account_id),
         "town": "" if caller.town_id is None else str(caller.town_id),
+        "enterprise": "" if caller.enterprise_id is None else str(caller.enterprise_id),
     }
 
 

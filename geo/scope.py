@@ -3,18 +3,23 @@
 A scope narrows what is private and what may be changed; it never hides what is public. What
 each role reads of each layer (READS, the same table as data):
 
-layer               anonymous  inspector        town officer   district officer
-areas               all        all              all            all
-enterprises, sites  all        all              all            all
-rentals             none       their zones      their town     all
-patrol zones        none       their zones      their town     all
-quarantine sites    none       their zones      their town     all
-inspections         none       their zones      their town     all
-                               and their own
+layer               anonymous  enterprise  inspector     town officer   district officer
+areas               all        all         all           all            all
+enterprises, sites  all        all         all           all            all
+rentals             none       none        their zones   their town     all
+patrol zones        none       none        their zones   their town     all
+quarantine sites    none       none        their zones   their town     all
+inspections         none       none        their zones   their town     all
+                                           and their own
 
 Their own rows (their town, their zones; a district officer's are all) are where their role
 counts: there they may change things (require_change) and see personal data as geo.privacy
 says; elsewhere they see a row as anyone does. Each row read for a caller says which (`own`).
+
+An ENTERPRISE account reads what anonymous callers read and owns no rows; it reports its own
+enterprise's daily health and confirms its signboard (require_enterprise_report), and changes
+nothing else. A briefing's restricted parts (health, inspections, quarantine) are for the
+officers of the area (`officer_of`).
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ class Caller:
     role: Role | None = None
     town_id: int | None = None  # a town officer's town
     expires_at: datetime | None = None  # when the token that named them expires
+    enterprise_id: int | None = None  # an enterprise account's enterprise
 
     @property
     def anonymous(self) -> bool:
@@ -58,16 +64,18 @@ class Reach(enum.Enum):
 
 
 _A, _O, _N = Reach.ALL, Reach.OWN, Reach.NONE
-ROLES: tuple[Role | None, ...] = (None, Role.INSPECTOR, Role.TOWN_OFFICER, Role.DISTRICT_OFFICER)
+ROLES: tuple[Role | None, ...] = (
+    None, Role.ENTERPRISE, Role.INSPECTOR, Role.TOWN_OFFICER, Role.DISTRICT_OFFICER
+)  # fmt: skip
 READS: dict[str, tuple[Reach, ...]] = {  # by GraphQL type name
-    #                          anonymous inspector town district
-    layers.AREAS.type_name:              (_A, _A, _A, _A),
-    layers.ENTERPRISES.type_name:        (_A, _A, _A, _A),
-    layers.CONSTRUCTION_SITES.type_name: (_A, _A, _A, _A),
-    layers.RENTAL_PROPERTIES.type_name:  (_N, _O, _O, _A),
-    layers.PATROL_ZONES.type_name:       (_N, _O, _O, _A),
-    layers.QUARANTINE_SITES.type_name:   (_N, _O, _O, _A),
-    layers.INSPECTIONS.type_name:        (_N, _O, _O, _A),
+    #                          anonymous enterprise inspector town district
+    layers.AREAS.type_name:              (_A, _A, _A, _A, _A),
+    layers.ENTERPRISES.type_name:        (_A, _A, _A, _A, _A),
+    layers.CONSTRUCTION_SITES.type_name: (_A, _A, _A, _A, _A),
+    layers.RENTAL_PROPERTIES.type_name:  (_N, _N, _O, _O, _A),
+    layers.PATROL_ZONES.type_name:       (_N, _N, _O, _O, _A),
+    layers.QUARANTINE_SITES.type_name:   (_N, _N, _O, _O, _A),
+    layers.INSPECTIONS.type_name:        (_N, _N, _O, _O, _A),
 }  # fmt: skip
 
 
@@ -122,6 +130,8 @@ def require_change(session: Executor, caller: Caller, layer: Layer, row_id: int)
     """Refuse, in the writing transaction, a change the caller may not make to this row."""
     if caller.role is Role.INSPECTOR:
         raise Forbidden("inspectors record inspections; officers change flags and facts")
+    if caller.role is Role.ENTERPRISE:
+        raise Forbidden("an enterprise account reports its daily health; officers change flags")
     require_visit(session, caller, layer, row_id)
 
 
@@ -130,10 +140,47 @@ def require_target_change(session: Executor, caller: Caller, target: Target) -> 
     require_change(session, caller, layers.BY_TYPE_NAME[target.kind.value], target.id)
 
 
+def require_enterprise_report(
+    session: Executor, caller: Caller, enterprise_id: int, by_inspectors: bool
+) -> None:
+    """Refuse a daily report on an enterprise (its health, its signboard) that the caller may
+    not make: an enterprise account reports for its own enterprise only; officers for the
+    enterprises of their scope, and inspectors too when `by_inspectors`."""
+    if caller.role is Role.ENTERPRISE:
+        if caller.enterprise_id != enterprise_id:
+            raise Forbidden(f"this account reports for Enterprise:{caller.enterprise_id} only")
+        return
+    if by_inspectors:
+        require_visit(session, caller, layers.ENTERPRISES, enterprise_id)
+    else:
+        require_change(session, caller, layers.ENTERPRISES, enterprise_id)
+
+
+def require_officer(session: Executor, caller: Caller, area_id: int) -> None:
+    """Refuse what only the officers of the area may see (a briefing's restricted parts)."""
+    if caller.anonymous:
+        raise Unauthenticated("log in as an officer of the area")
+    if not officer_of(session, caller, area_id):
+        raise Forbidden("only the officers of this area (its town's, or the district's) see it")
+
+
+def officer_of(session: Executor, caller: Caller, area_id: int) -> bool:
+    """Whether the caller is an officer of this area: a district officer, or an officer of the
+    town that holds it."""
+    if caller.role is Role.DISTRICT_OFFICER:
+        return True
+    if caller.role is not Role.TOWN_OFFICER:
+        return False
+    town = subtree_ids(caller.town_id).subquery()
+    return session.execute(select(town.c.id).where(town.c.id == area_id)).first() is not None
+
+
 def require_visit(session: Executor, caller: Caller, layer: Layer, row_id: int) -> None:
     """Refuse a logged-in action on a row outside the caller's scope (or missing)."""
     if caller.anonymous:
         raise Unauthenticated("log in to change anything")
+    if caller.role is Role.ENTERPRISE:
+        raise Forbidden("an enterprise account reports for its own enterprise only")
     table = layer.table
     exists = session.execute(select(table.c.id).where(table.c.id == row_id)).first()
     if exists is None:

@@ -7,31 +7,36 @@ flag at the end of that day (back at work, fully or partly) and did not update i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import RowMapping, Select, exists, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
 
-from geo import layers, scope
+from geo import layers, queries, scope
 from geo.days import cutoff, today
 from geo.db import Executor
 from geo.errors import BadInput, NotFound
 from geo.filters import area_subtree
 from geo.flag_history import color_as_of
-from geo.models import Enterprise, FlagColor, Signboard, table_of
+from geo.models import Area, Enterprise, FlagColor, Signboard, table_of
+from geo.privacy import Personal, shown
 from geo.queries import row_columns
-from geo.scope import Caller, visible
-from geo.targets import Target, TargetKind
+from geo.scope import ANONYMOUS, Caller, visible
+from geo.targets import TargetKind
 
 ENTERPRISE = table_of(Enterprise)
 SIGNBOARD = table_of(Signboard)
+AREA = table_of(Area)
 BACK_AT_WORK = (FlagColor.GREEN, FlagColor.YELLOW)
 
 
 def confirm_signboard(session: Executor, caller: Caller, enterprise_id: int, day: date) -> None:
-    """`record_signboard` for a caller, refused outside their scope (geo/scope.py)."""
-    scope.require_target_change(session, caller, Target(TargetKind.ENTERPRISE, enterprise_id))
+    """`record_signboard` for a caller, refused outside their scope (geo/scope.py): an
+    enterprise's own account confirms its own board; officers those of their scope."""
+    scope.require_enterprise_report(session, caller, enterprise_id, by_inspectors=False)
     record_signboard(session, enterprise_id, day)
 
 
@@ -119,3 +124,41 @@ def _stale(
 def _subtree(session: Executor, area_code: str) -> list[int]:
     """The ids of the area and of every area below it."""
     return list(session.execute(area_subtree(session, area_code)).scalars())
+
+
+@dataclass(frozen=True)
+class PublicBoard:
+    """What an enterprise's public signboard (挂牌公示) shows, as the public sees it."""
+
+    enterprise_id: int
+    name: str
+    area_name: str | None
+    flag_color: FlagColor
+    flag_reason: str
+    staff_returned: int
+    staff_total: int
+    contact: str | None  # the epidemic-control contact's phone, masked (privacy.py)
+    updated_on: date | None  # the last day the enterprise confirmed its board
+
+
+def public_board(session: Session, enterprise_id: int) -> PublicBoard:
+    """The board of an enterprise, read with the public's scope and masking; NotFound if the
+    public may not see it (or it does not exist)."""
+    row = queries.rows_by_id(session, ANONYMOUS, layers.ENTERPRISES, [enterprise_id]).get(
+        enterprise_id
+    )
+    if row is None:
+        raise NotFound(f"no enterprise has the id Enterprise:{enterprise_id}")
+    area = AREA.c
+    area_name = session.execute(select(area.name).where(area.id == row["area_id"])).scalar()
+    return PublicBoard(
+        enterprise_id=enterprise_id,
+        name=row["name"],
+        area_name=area_name,
+        flag_color=FlagColor(row["flag_color"]),
+        flag_reason=row["flag_reason"],
+        staff_returned=row["staff_returned"],
+        staff_total=row["staff_total"],
+        contact=shown(ANONYMOUS, Personal.SIGNBOARD_CONTACT, row["contact_phone"], own=False),
+        updated_on=row["signboard_updated_on"],
+    )

@@ -52,6 +52,11 @@ class Kind:
 
 
 _FLAG_FACTS = {"flag_color": "t.flag_color::text", "flag_reason": "t.flag_reason"}
+# An enterprise's fever cases in its daily health report of the day before (geo/health.py).
+_FEVER = (
+    "coalesce((SELECT h.fever FROM health_report h"
+    " WHERE h.enterprise_id = t.id AND h.day = :day_before), 0)"
+)
 
 KINDS: dict[TargetKind, Kind] = {
     TargetKind.ENTERPRISE: Kind(
@@ -61,7 +66,7 @@ KINDS: dict[TargetKind, Kind] = {
         place="geom",
         point="t.geom",
         service_minutes=20,
-        facts=_FLAG_FACTS,
+        facts={**_FLAG_FACTS, "fever_cases": _FEVER},
     ),
     TargetKind.CONSTRUCTION_SITE: Kind(
         table_of(ConstructionSite),

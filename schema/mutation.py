@@ -6,13 +6,14 @@ import strawberry
 
 from geo import accounts, throttle
 from geo.errors import Unauthenticated
+from schema.briefing import BriefingMutation
 from schema.flags import FlagMutation
 from schema.inspections import InspectionMutation
 from schema.types import Ctx
 
 
 @strawberry.type
-class Mutation(FlagMutation, InspectionMutation):
+class Mutation(FlagMutation, InspectionMutation, BriefingMutation):
     @strawberry.mutation(description="A bearer token for 'Authorization: Bearer <token>'")
     async def login(self, info: Ctx, username: str, password: str) -> str:
         context = info.context

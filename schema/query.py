@@ -14,6 +14,7 @@ from geo.crs import Crs as GeoCrs
 from geo.errors import BadInput
 from geo.filters import Near, SpatialFilter
 from geo.layers import Layer as GeoLayer
+from schema.briefing import BriefingQuery
 from schema.compiled import compiled_edges, edge_selection
 from schema.flags import FlagQuery
 from schema.inspections import RouteQuery
@@ -142,7 +143,7 @@ def _area_or_none(row: RowMapping | None) -> Area | None:
 
 
 @strawberry.type
-class Query(FlagQuery, RouteQuery):
+class Query(FlagQuery, RouteQuery, BriefingQuery):
     @strawberry.field(description="Any object by its id, such as Enterprise:42")
     async def node(self, info: Ctx, id: strawberry.ID) -> Node | None:
         type_name, row_id = targets.parse(id, list(NODE_TYPES), "an object of this API")

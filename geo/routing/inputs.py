@@ -8,7 +8,6 @@ from datetime import date
 
 from sqlalchemy import Connection, text
 
-from geo.days import day_bounds
 from geo.due import (
     DEFAULT_RULES,
     ZONE_TARGETS,
@@ -16,6 +15,7 @@ from geo.due import (
     DueTarget,
     candidate,
     sort_out,
+    zone_params,
 )
 from geo.errors import NotFound
 from geo.routing.matrix import LonLat
@@ -53,8 +53,8 @@ _ZONE_COLUMNS = ("base_lon", "base_lat", "road_version")
 def zone_day(
     connection: Connection, zone_id: int, day: date, rules: DueRules = DEFAULT_RULES
 ) -> ZoneDay:
-    _, day_end = day_bounds(day)
-    rows = connection.execute(_ZONE_DAY, {"zone_id": zone_id, "day_end": day_end}).mappings().all()
+    params = {"zone_id": zone_id, **zone_params(day)}
+    rows = connection.execute(_ZONE_DAY, params).mappings().all()
     if not rows:
         raise NotFound(f"no patrol zone {zone_id}")
     first = rows[0]

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, text
 from geo.errors import BadInput
 from geo.seed import demo
 from geo.seed.accounts import add_demo_accounts
+from geo.seed.daily import seed_daily
 from geo.seed.load import TABLES, advance_sequences, analyze, copy_batches
 
 DEMO_ENTERPRISES = 2000
@@ -27,6 +28,8 @@ def seed(
     total = demo.estimated_rows(enterprises)
     written = copy_batches(connection, demo.batches(enterprises), total, progress)
     written |= add_demo_accounts(connection)
+    for table, rows in seed_daily(connection, enterprises).items():
+        written[table] = written.get(table, 0) + rows  # the flag changes of fever cases too
     advance_sequences(connection)
     analyze(connection)
     return written

@@ -6,14 +6,15 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from geo import accounts
-from geo.models import Area, PatrolZone, Role, table_of
+from geo.models import Area, Enterprise, PatrolZone, Role, table_of
 
 PASSWORD = "demo"
 JINFENG = "350112109"
+DEMO_ENTERPRISE = "福建通宇电缆有限公司"  # of 古槐镇, named in the report
 
 
 def add_demo_accounts(connection: Connection) -> dict[str, int]:
-    zone, area = table_of(PatrolZone), table_of(Area)
+    zone, area, enterprise = table_of(PatrolZone), table_of(Area), table_of(Enterprise)
     with Session(bind=connection) as session:
         first_jinfeng_zone = session.execute(
             select(zone.c.id)
@@ -27,5 +28,9 @@ def add_demo_accounts(connection: Connection) -> dict[str, int]:
         accounts.create(
             session, "inspector", PASSWORD, Role.INSPECTOR, zone_ids=[first_jinfeng_zone]
         )
+        own = session.execute(
+            select(enterprise.c.id).where(enterprise.c.name == DEMO_ENTERPRISE)
+        ).scalar_one()
+        accounts.create(session, "enterprise", PASSWORD, Role.ENTERPRISE, enterprise_id=own)
         session.flush()
-    return {"account": 3}
+    return {"account": 4}

@@ -1,8 +1,9 @@
 -- Row-level security: the area scope that geo/scope.py writes into every statement, enforced
 -- again by PostgreSQL for the serving role (the owner, running migrations and the seed, is not
 -- subject to it). The caller is set per transaction by geo/row_security.py:
---   fugong.role        DISTRICT_OFFICER, TOWN_OFFICER, INSPECTOR; empty: anonymous
+--   fugong.role        DISTRICT_OFFICER, TOWN_OFFICER, INSPECTOR, ENTERPRISE; empty: anonymous
 --   fugong.account_id  the account;  fugong.town_id  a town officer's town
+--   fugong.enterprise_id  an enterprise account's own enterprise
 -- Public rows (areas, enterprises, sites, flags) stay readable by all; private rows (rentals,
 -- patrol zones, quarantine sites, inspections, the audit log) and every write are walled.
 
@@ -12,6 +13,10 @@ $$;
 
 CREATE FUNCTION fugong_caller_account() RETURNS integer LANGUAGE sql STABLE AS $$
     SELECT nullif(current_setting('fugong.account_id', true), '')::integer
+$$;
+
+CREATE FUNCTION fugong_caller_enterprise() RETURNS integer LANGUAGE sql STABLE AS $$
+    SELECT nullif(current_setting('fugong.enterprise_id', true), '')::integer
 $$;
 
 -- A town officer's town and every area below it.

@@ -1,7 +1,7 @@
 """security: hash chains through the append-only logs, row-level security, login throttling
 
 Revision ID: 0015
-Revises: 0009
+Revises: 0013
 """
 
 from alembic import op
@@ -9,7 +9,7 @@ from alembic import op
 from migrations import sql_file
 
 revision = "0015"
-down_revision = "0009"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
@@ -25,7 +25,11 @@ SCOPED = {
         "scope", "ALL", "account_id = (SELECT fugong_caller_account()) OR",
         IN_ZONES.format("geom"),
     ),
-    "enterprise": ("scoped_change", "UPDATE", "", IN_ZONES.format("geom")),
+    # An enterprise account's daily reports (health, signboard) touch its own row.
+    "enterprise": (
+        "scoped_change", "UPDATE", "id = (SELECT fugong_caller_enterprise()) OR",
+        IN_ZONES.format("geom"),
+    ),
     "construction_site": ("scoped_change", "UPDATE", "", IN_ZONES.format("footprint")),
 }
 
@@ -98,7 +102,7 @@ def downgrade() -> None:
         op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
     op.execute(
         "DROP FUNCTION fugong_caller_zones, fugong_caller_zone_ids,"
-        " fugong_caller_areas, fugong_caller_account, fugong_caller_role"
+        " fugong_caller_areas, fugong_caller_account, fugong_caller_role, fugong_caller_enterprise"
     )
     for table in CHAINED:
         op.execute(f"DROP TRIGGER {table}_chain ON {table}")

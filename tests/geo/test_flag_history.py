@@ -37,8 +37,14 @@ def broken_links(db: Connection, where: str = "true") -> list[tuple[object, ...]
 
 def out_of_step(db: Connection, table: str, fk: str, where: str = "true") -> list[int]:
     """Targets whose stored flag is not their last change, whose `since` is not when their
-    last colour began, whose last report precedes their last change by the rules, or that
-    are overridden unless their last change was an override."""
+    last colour began, whose last report (of status, or of an enterprise's daily health)
+    precedes their last change by the rules, or that are overridden unless their last change
+    was an override."""
+    health = (
+        "(SELECT max(h.reported_at) FROM health_report_revision h WHERE h.enterprise_id = t.id)"
+        if fk == "enterprise_id"
+        else "NULL"
+    )
     sql = f"""
         WITH chain AS ({CHAIN}),
         last AS (SELECT DISTINCT ON ({fk}) * FROM chain WHERE {fk} IS NOT NULL
@@ -53,7 +59,7 @@ def out_of_step(db: Connection, table: str, fk: str, where: str = "true") -> lis
         JOIN last ON last.{fk} = t.id JOIN colour_began b ON b.{fk} = t.id
         LEFT JOIN last_ruled r ON r.{fk} = t.id
         WHERE ({where}) AND ((t.flag_color, t.flag_reason) IS DISTINCT FROM (last.to_color, last.reason)
-            OR t.flag_since <> b.at OR t.resumption_reported_at < r.at
+            OR t.flag_since <> b.at OR greatest(t.resumption_reported_at, {health}) < r.at
             OR t.flag_overridden <> (last.source = 'OVERRIDE'))
     """  # noqa: S608
     return list(db.execute(text(sql)).scalars())

@@ -371,10 +371,12 @@ def test_reset_empties_and_seed_refuses_a_database_that_is_not_empty(db: Connect
     assert is_empty(db)
     counts = seed(db, enterprises=50)
     derived = db.execute(
-        text("SELECT (SELECT count(*) FROM flag_change), (SELECT count(*) FROM signboard)")
-    ).one()
+        text("SELECT (SELECT count(*) FROM flag_change), (SELECT count(*) FROM signboard),"
+             " (SELECT count(*) FROM health_report), (SELECT count(*) FROM quarantine_occupancy)")
+    ).one()  # fmt: skip
     assert counts == {
-        **demo.row_counts(50), "flag_change": derived[0], "signboard": derived[1], "account": 3
+        **demo.row_counts(50), "flag_change": derived[0], "signboard": derived[1], "account": 4,
+        "health_report": derived[2], "quarantine_occupancy": derived[3],
     }  # fmt: skip
     assert (
         db.execute(text("SELECT count(*) FROM enterprise WHERE area_id IS NULL")).scalar_one() == 0

@@ -370,8 +370,9 @@ def test_route_exports(world, client, tokens):
     jinfeng = world.rows("PATROL_ZONES", "town")
     town_zone = min(jinfeng - {own})
     other = min(set(zones) - jinfeng)
-    expected = {"anonymous": (401, 401, 401), "inspector": (200, 403, 403),
-                "town": (200, 200, 403), "district": (200, 200, 200)}  # fmt: skip
+    expected = {"anonymous": (401, 401, 401), "enterprise": (403, 403, 403),
+                "inspector": (200, 403, 403), "town": (200, 200, 403),
+                "district": (200, 200, 200)}  # fmt: skip
     targets = {kind: world.shapes[layer] for kind, layer in (
         ("Enterprise", "ENTERPRISES"), ("RentalProperty", "RENTAL_PROPERTIES"),
         ("ConstructionSite", "CONSTRUCTION_SITES"))}  # fmt: skip
