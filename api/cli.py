@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import os
 import sys
+import tempfile
 
 import uvicorn
 from sqlalchemy.orm import Session
 
 from api import localdb
 from api.database import database_url
+from api.logs import log_config
 from api.settings import get_settings
 from geo.db import make_engine
 
@@ -19,16 +22,23 @@ from geo.db import make_engine
 def serve(args: argparse.Namespace) -> None:
     settings = get_settings()
     database_url(settings)  # start the local cluster once, before the workers race to
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=args.workers,
-        ws_max_size=settings.max_body_bytes,  # the body cap, for WebSocket messages too
-        log_level="info",
-        access_log=settings.access_log,
-    )
+    with contextlib.ExitStack() as stack:
+        if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            # Each worker writes its metrics here, so that /metrics answers for all of them.
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="fugong-metrics-"))
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=args.workers,
+            ws_max_size=settings.max_body_bytes,  # the body cap, for WebSocket messages too
+            log_level="info",
+            log_config=log_config(settings.log_format),
+            access_log=settings.access_log,
+            timeout_graceful_shutdown=settings.shutdown_s,
+        )
 
 
 def migrate(args: argparse.Namespace) -> None:

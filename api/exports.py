@@ -9,13 +9,13 @@ from datetime import date
 import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
+from api.errors import error_response
 from geo.errors import BadInput, FugongError, NotFound
 from geo.routing import PlanKey, StoredPlan, to_geojson, to_gpx
 from schema.routes import plan_key, reused_plan, solved_plan, zone_number
 
-STATUS = {"BAD_USER_INPUT": 400, "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404}
 FORMATS: dict[str, tuple[str, Callable[[StoredPlan], bytes]]] = {
     "gpx": (
         "application/gpx+xml",
@@ -37,6 +37,7 @@ async def route_export(request: Request) -> Response:
             _day(request.path_params["day"]),
             _int(request, "inspectors", 1),
             _int(request, "shiftMinutes", 480),
+            request.app.state.settings.retention,
         )
         stored = await run_in_threadpool(_plan, request, key)
     except FugongError as error:
@@ -48,12 +49,6 @@ async def route_export(request: Request) -> Response:
         media_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
-
-
-def error_response(error: FugongError) -> JSONResponse:
-    """A failure of a non-GraphQL route, shaped like a GraphQL error, with its HTTP status."""
-    body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
-    return JSONResponse(body, status_code=STATUS.get(error.code, 400))
 
 
 def _plan(request: Request, key: PlanKey) -> StoredPlan:

@@ -6,7 +6,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from api.exports import error_response
+from api.errors import error_response
+from api.metrics import TILE_CACHE
 from geo import layers, tiles
 from geo.errors import BadInput, FugongError, NotFound
 from geo.flags import FlagColor
@@ -49,7 +50,9 @@ def _tile(request: Request, asked: tiles.Asked, known: set[str]) -> tiles.Tile:
     with (state.read_sessions or state.sessions)() as session:
         found = tiles.kept(session, caller, asked, known)
     if found is not None:
+        TILE_CACHE.labels("hit").inc()
         return found
+    TILE_CACHE.labels("built").inc()
     with state.sessions.begin() as session:
         return tiles.built(session, caller, asked)
 

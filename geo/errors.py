@@ -5,7 +5,11 @@ FugongError
  ├── NotFound         NOT_FOUND         an id or code that names nothing
  ├── Unauthenticated  UNAUTHENTICATED   no valid credentials: a bad password, token or account
  ├── Forbidden        FORBIDDEN         outside the caller's scope or role
- └── OutsideGeofence  OUTSIDE_GEOFENCE  a visit recorded away from its target
+ ├── OutsideGeofence  OUTSIDE_GEOFENCE  a visit recorded away from its target
+ ├── Unavailable      SERVICE_UNAVAILABLE  the database cannot be reached; nothing was changed
+ └── Timeout          TIMEOUT           a statement or lock wait ran past its limit; rolled back
+
+geo/outage.py turns the database driver's failures into the last two.
 """
 
 
@@ -35,3 +39,11 @@ class Forbidden(FugongError):
 
 class OutsideGeofence(FugongError):
     code = "OUTSIDE_GEOFENCE"
+
+
+class Unavailable(FugongError):
+    code = "SERVICE_UNAVAILABLE"
+
+
+class Timeout(FugongError):
+    code = "TIMEOUT"

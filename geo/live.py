@@ -16,6 +16,8 @@ import orjson
 import psycopg2
 import psycopg2.extensions
 
+from geo.outage import first_line
+
 log = logging.getLogger("fugong.live")
 
 CHANNEL = "flag_changed"
@@ -32,6 +34,20 @@ class Listener:
         self.connection: psycopg2.extensions.connection | None = None
         self._starting = asyncio.Lock()
         self._reconnecting: asyncio.Future[None] | None = None
+        self._fd = -1
+
+    @property
+    def connected(self) -> bool:
+        """Whether the LISTEN connection is open (readiness: /ready)."""
+        return self.connection is not None
+
+    async def start(self) -> None:
+        """Listen from now on, so that readiness can tell; until the database answers, retry."""
+        try:
+            await self._ensure_listening()
+        except psycopg2.Error as error:
+            log.warning("cannot LISTEN yet (%s); retrying", first_line(error))
+            self._reconnecting = asyncio.ensure_future(self._reconnect())
 
     @contextlib.asynccontextmanager
     async def subscribe(self) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
@@ -48,7 +64,9 @@ class Listener:
         async with self._starting:
             if self.connection is None:
                 self.connection = await asyncio.to_thread(self._connect)
-                asyncio.get_running_loop().add_reader(self.connection.fileno(), self._on_readable)
+                # Kept: a connection the server closed no longer tells its descriptor.
+                self._fd = self.connection.fileno()
+                asyncio.get_running_loop().add_reader(self._fd, self._on_readable)
 
     def _connect(self) -> psycopg2.extensions.connection:
         connection = psycopg2.connect(self.dsn, application_name="fugong-listener")
@@ -61,8 +79,8 @@ class Listener:
         assert self.connection is not None
         try:
             self.connection.poll()
-        except psycopg2.Error:
-            log.warning("lost the LISTEN connection; reconnecting", exc_info=True)
+        except psycopg2.Error as error:
+            log.warning("lost the LISTEN connection (%s); reconnecting", first_line(error))
             self._drop()
             self._reconnecting = asyncio.ensure_future(self._reconnect())
             return
@@ -76,18 +94,21 @@ class Listener:
     async def _reconnect(self) -> None:
         # Changes committed while the connection is down are not heard: subscribers that must
         # not miss one reread flagHistory after a gap.
+        # Logged when lost and when back, not at every attempt in between.
         while self.connection is None:
             await asyncio.sleep(RECONNECT_S)
-            try:
+            with contextlib.suppress(psycopg2.Error):
                 await self._ensure_listening()
-            except psycopg2.Error:
-                log.warning("still cannot LISTEN; retrying", exc_info=True)
+        log.warning("listening for flag changes again")
 
     def _drop(self) -> None:
         if self.connection is not None:
-            asyncio.get_running_loop().remove_reader(self.connection.fileno())
+            asyncio.get_running_loop().remove_reader(self._fd)
             self.connection.close()
             self.connection = None
 
     async def close(self) -> None:
+        if self._reconnecting is not None:
+            self._reconnecting.cancel()
         self._drop()
+

@@ -18,3 +18,12 @@ def upgrade(connection: Connection, revision: str = "head") -> None:
 
 def sql_file(name: str) -> str:
     return (HERE / "sql" / name).read_text(encoding="utf-8")
+
+
+def head() -> str:
+    """The newest revision: where `fugong migrate` brings a database."""
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(HERE))
+    return ScriptDirectory.from_config(config).get_current_head() or ""

@@ -15,6 +15,7 @@ from strawberry.dataloader import DataLoader
 
 from geo.flag_rules import DEFAULT_THRESHOLDS, Thresholds
 from geo.inspections import DEFAULT_FENCE, Fence
+from geo.retention import DEFAULT_RETENTION, Retention
 from geo.scope import ANONYMOUS, Caller
 
 T = TypeVar("T")
@@ -32,6 +33,7 @@ class Context:
     issue_token: Callable[[int], str]
     thresholds: Thresholds = DEFAULT_THRESHOLDS
     fence: Fence = DEFAULT_FENCE
+    retention: Retention = DEFAULT_RETENTION  # which days' route plans are stored
     # Opens a queue of committed flag changes (geo.live.Listener.subscribe): the app's own.
     flag_changes: Callable[[], AbstractAsyncContextManager[asyncio.Queue[dict[str, Any]]]] = (
         _no_live_changes

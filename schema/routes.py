@@ -13,6 +13,7 @@ from geo import geometry, inspections, layers, queries, scope
 from geo.crs import Crs as GeoCrs
 from geo.errors import BadInput
 from geo.flag_counts import today
+from geo.retention import Retention
 from geo.routing import InspectionPlan as Plan
 from geo.routing import PlanKey, StoredPlan, links, reused, solved
 from geo.routing import Route as PlannedRoute
@@ -44,12 +45,15 @@ def zone_number(zone_id: str) -> int:
     return int(number)
 
 
-def plan_key(zone_id: int, day: date | None, inspectors: int, shift_minutes: int) -> PlanKey:
+def plan_key(
+    zone_id: int, day: date | None, inspectors: int, shift_minutes: int, retention: Retention
+) -> PlanKey:
     if not 1 <= inspectors <= MAX_INSPECTORS:
         raise BadInput(f"inspectors must be between 1 and {MAX_INSPECTORS}")
     if not SHIFT_MINUTES[0] <= shift_minutes <= SHIFT_MINUTES[1]:
         raise BadInput(f"shiftMinutes must be between {SHIFT_MINUTES[0]} and {SHIFT_MINUTES[1]}")
-    return PlanKey(zone_id, day or today(), inspectors, shift_minutes)
+    day = day or today()
+    return PlanKey(zone_id, day, inspectors, shift_minutes, keep=retention.storable(day))
 
 
 # The zone's stored plan for the day, if the caller may see the zone: first `reused_plan` (any
@@ -246,7 +250,9 @@ class RouteQuery:
         shift_minutes: int | None = 480,
     ) -> InspectionPlan:
         context = info.context
-        key = plan_key(zone_number(zone_id), date, inspectors or 1, shift_minutes or 480)
+        key = plan_key(
+            zone_number(zone_id), date, inspectors or 1, shift_minutes or 480, context.retention
+        )
         stored = await context.run(reused_plan, context.caller, key)
         if stored is None:
             stored = await context.write(solved_plan, context.caller, key)
