@@ -8,6 +8,7 @@ import getpass
 import os
 import sys
 import tempfile
+from pathlib import Path
 
 import uvicorn
 from sqlalchemy.orm import Session
@@ -122,6 +123,20 @@ def db(args: argparse.Namespace) -> None:
         raise SystemExit(0 if running else 3)
 
 
+def backup(args: argparse.Namespace) -> None:
+    from api import backup as dump
+
+    dump.backup(database_url(get_settings()), args.file)
+    print(f"wrote {args.file} ({args.file.stat().st_size} bytes)")
+
+
+def restore(args: argparse.Namespace) -> None:
+    from api import backup as dump
+
+    dump.restore(database_url(get_settings()), args.file, replace=args.replace)
+    print(f"restored {args.file}")
+
+
 def parser() -> argparse.ArgumentParser:
     from geo.seed import DEMO_ENTERPRISES
 
@@ -165,6 +180,14 @@ def parser() -> argparse.ArgumentParser:
     )
     osm.add_argument("file", metavar="FILE.osm", type=osm_file)
     osm.set_defaults(handler=import_roads)
+
+    save = commands.add_parser("backup", help="the whole database to FILE (pg_dump, custom)")
+    save.add_argument("file", metavar="FILE", type=Path)
+    save.set_defaults(handler=backup)
+    load = commands.add_parser("restore", help="a backup FILE into the database")
+    load.add_argument("file", metavar="FILE", type=Path)
+    load.add_argument("--replace", action="store_true", help="drop a database holding tables")
+    load.set_defaults(handler=restore)
 
     local = commands.add_parser("db", help="the local PostGIS cluster under .pgdata/")
     local.add_argument("action", choices=["start", "stop", "status", "url"])

@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx2 as httpx
 
+from geo.seed import demo_days_back
+
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / "bench" / ".cache" / "logs"
 POSTGRAPHILE_DIR = ROOT / "bench" / "postgraphile"
@@ -74,6 +76,8 @@ def fugong(database_url: str) -> Any:
         "PORT": str(port),
         "WORKERS": str(WORKERS),
         "FUGONG_ACCESS_LOG": "0",  # as the others: no line per request
+        # The demo's days lie in February 2020: store their route plans as today's would be.
+        "FUGONG_PLAN_DAYS_BACK": str(demo_days_back()),
     }
     command = [str(ROOT / ".venv/bin/fugong"), "serve", "--workers", str(WORKERS)]
     return started("fugong", command, env, port, "/health")
