@@ -74,10 +74,11 @@ _PRUNE_TILES = text(
 _PRUNE_PLANS = text(
     """
     DELETE FROM route_plan p USING (
-        SELECT ctid, day, row_number() OVER (ORDER BY planned_at DESC, ctid) AS rank
+        SELECT ctid, day BETWEEN :first_day AND :last_day AS inside,
+               row_number() OVER (PARTITION BY day BETWEEN :first_day AND :last_day
+                                  ORDER BY planned_at DESC, ctid) AS rank
         FROM route_plan
     ) AS t
-    WHERE p.ctid = t.ctid
-      AND (t.day NOT BETWEEN :first_day AND :last_day OR t.rank > :max_rows)
+    WHERE p.ctid = t.ctid AND (NOT t.inside OR t.rank > :max_rows)
     """
 )
