@@ -68,3 +68,7 @@ def test_a_long_lock_fails_a_request_with_timeout_at_the_configured_time(server,
 def test_without_the_lock_the_same_request_answers(server):
     response = server.post("/graphql", json={"query": '{ area(code: "350112") { name } }'})
     assert response.status_code == 200 and response.json()["data"]["area"]["name"] == "长乐区"
+    # The pool it used is in the metrics: its connection back, idle.
+    metrics = server.get("/metrics").text
+    assert 'fugong_db_pool_connections{pool="primary",state="idle"} 1.0' in metrics
+    assert 'fugong_db_pool_connections{pool="primary",state="in_use"} 0.0' in metrics
