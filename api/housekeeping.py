@@ -17,7 +17,9 @@ LOCK = "fugong:retention"
 
 
 async def prune_every(engine: Engine, retention: Retention, interval_s: float) -> None:
+    """From one interval after start (a fleet restarting together does not prune at once)."""
     while True:
+        await asyncio.sleep(interval_s)
         try:
             deleted = await asyncio.to_thread(prune_once, engine, retention)
         except Exception as error:
@@ -26,7 +28,6 @@ async def prune_every(engine: Engine, retention: Retention, interval_s: float) -
         else:
             if deleted and any(deleted.values()):
                 log.info("pruned %s", deleted, extra={"deleted": deleted})
-        await asyncio.sleep(interval_s)
 
 
 def prune_once(engine: Engine, retention: Retention) -> dict[str, int] | None:
