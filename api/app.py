@@ -117,6 +117,7 @@ class FugongGraphQL(GraphQL[Context, None]):
             flag_changes=request.app.state.listener.subscribe,
             # WebSockets name their caller in connection_init (on_ws_connect), not per request.
             caller=getattr(request.state, "caller", ANONYMOUS),
+            websocket=isinstance(request, WebSocket),
         )
 
     async def on_ws_connect(self, context: Context) -> None:
@@ -167,7 +168,7 @@ def create_app(
         app.state.listener = Listener(
             libpq_url(bind.engine.url.render_as_string(hide_password=False))
         )
-        await app.state.listener.start()
+        app.state.listener.start()
         pruning = (
             None
             if engine is None or settings.retention_interval_s <= 0

@@ -1,127 +1,16 @@
 """Flag changes reach WebSocket subscribers of every server process, whichever made them:
-two real uvicorn processes on a database of their own."""
+two real uvicorn processes on a database of their own (tests/live.py)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from typing import Any
 
-import httpx2 as httpx
 import pytest
-from sqlalchemy import Engine, text
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-import migrations
-from geo import seed
-from geo.db import make_engine
-from tests.conftest import scratch_database
-
-JINFENG = "350112109"
-PROTOCOL = "graphql-transport-ws"
-SUBSCRIPTION = """subscription ($area: String) { flagChanged(areaCode: $area) {
-  target { ... on Enterprise { id } ... on ConstructionSite { id } } from to reason at } }"""
-UPDATE = """mutation ($id: ID!, $input: ResumptionInput!) {
-  updateResumption(targetId: $id, input: $input) { color } }"""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]  # type: ignore[no-any-return]
-
-
-@pytest.fixture(scope="module")
-def live_db(engine: Engine) -> Iterator[str]:
-    with scratch_database(engine, "live") as url:
-        scratch = make_engine(url)
-        with scratch.begin() as connection:
-            migrations.upgrade(connection)
-            seed.seed(connection, enterprises=200)
-        scratch.dispose()
-        yield url
-
-
-@pytest.fixture(scope="module")
-def servers(live_db: str) -> Iterator[list[str]]:
-    ports = [free_port(), free_port()]
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "api", "serve"],
-            env={**os.environ, "DATABASE_URL": live_db, "PORT": str(port)},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for port in ports
-    ]
-    bases = [f"http://127.0.0.1:{port}" for port in ports]
-    try:
-        for base in bases:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{base}/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, f"{base} did not start"
-                time.sleep(0.1)
-        yield bases
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(10)
-
-
-def login(base: str, username: str) -> str:
-    query = f'mutation {{ login(username: "{username}", password: "demo") }}'
-    return httpx.post(f"{base}/graphql", json={"query": query}).json()["data"]["login"]
-
-
-def post(base: str, token: str, query: str, **variables) -> dict:
-    response = httpx.post(
-        f"{base}/graphql",
-        json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    return response.json()
-
-
-def enterprise_in(live_db: str, inside: bool) -> int:
-    engine = make_engine(live_db)
-    with engine.connect() as connection:
-        found = connection.execute(text(
-            "SELECT e.id FROM enterprise e JOIN area a ON a.id = e.area_id"
-            " WHERE (a.code LIKE :town) = :inside AND e.resumption <> 'NOT_RESUMED'"
-            " ORDER BY e.id LIMIT 1"
-        ), {"town": JINFENG + "%", "inside": inside}).scalar_one()  # fmt: skip
-    engine.dispose()
-    return found  # type: ignore[no-any-return]
-
-
-@contextlib.contextmanager
-def subscribe(base: str, token: str | None, area: str | None) -> Iterator[Any]:
-    with connect(ws_url(base), subprotocols=[PROTOCOL]) as websocket:
-        payload = {"Authorization": f"Bearer {token}"} if token else {}
-        websocket.send(json.dumps({"type": "connection_init", "payload": payload}))
-        assert json.loads(websocket.recv(5))["type"] == "connection_ack"
-        websocket.send(json.dumps({
-            "id": "1", "type": "subscribe",
-            "payload": {"query": SUBSCRIPTION, "variables": {"area": area}},
-        }))  # fmt: skip
-        time.sleep(0.3)  # the server LISTENs before the first change is made
-        yield websocket
-
-
-def ws_url(base: str) -> str:
-    return base.replace("http", "ws") + "/graphql"
+from tests.live import JINFENG, PROTOCOL, UPDATE, enterprise_in, login, post, subscribe, ws_url
 
 
 def test_a_change_through_one_process_reaches_a_subscriber_of_the_other(servers, live_db):
