@@ -7,6 +7,7 @@ import dataclasses
 import io
 import json
 import logging
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -102,6 +103,9 @@ def test_a_slow_request_is_logged_as_json_with_its_name_duration_and_request_id(
 
 def test_health_is_liveness_and_ready_checks_database_migrations_and_listener(client):
     assert client.get("/health").json() == {"status": "ok"}
-    ready = client.get("/ready")
+    deadline = time.monotonic() + 2  # the listener connects in the background at start
+    while (ready := client.get("/ready")).status_code != 200 and time.monotonic() < deadline:
+        assert ready.json()["checks"]["listener"] == "not connected", ready.json()
+        time.sleep(0.05)
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"database": "ok", "migrations": "ok", "listener": "ok"}

@@ -1,6 +1,6 @@
-"""Real uvicorn workers on a PostgreSQL cluster of this test's own (another port, a temporary
-folder), so that stopping it never stops the suite's: a restart under concurrent reads and
-writes, readiness, a drain on SIGTERM, and workers that die with their parent."""
+"""Real uvicorn workers on a copy of the suite's PostgreSQL (another port, a temporary folder;
+tests/cluster.py), so that stopping it never stops the suite's: a restart under concurrent
+reads and writes, readiness, a drain on SIGTERM, and workers that die with their parent."""
 
 from __future__ import annotations
 
@@ -8,12 +8,10 @@ import contextlib
 import dataclasses
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -22,17 +20,15 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-import migrations
-from api import localdb
 from api.auth import issue_token
-from api.settings import PROJECT_DIR, Settings, get_settings
-from geo import seed
+from api.settings import PROJECT_DIR, get_settings
 from geo.db import make_engine
-from tests.api.test_live import PROTOCOL, SUBSCRIPTION, free_port
+from tests.cluster import Cluster, cloned_cluster, free_port
+from tests.live import PROTOCOL, SUBSCRIPTION
 
 RECOVERY_S = 2.0  # first success after the database accepts connections again
 OUTAGE_LOG_BYTES = 8_000  # what the server may log while the database is down, all workers
@@ -42,36 +38,11 @@ RECORD = """mutation ($key: String!, $id: ID!, $at: GeoJSON!) { recordInspection
 READ = '{ enterprises(first: 10, where: {areaCode: "350112"}) { totalCount edges { node { id } } } }'
 
 
-@dataclasses.dataclass
-class Cluster:
-    settings: Settings
-    url: str
-
-    def stop(self) -> None:
-        localdb.stop(self.settings)
-
-    def start(self) -> None:
-        localdb.start(self.settings)  # pg_ctl -w: returns once it accepts connections
-
-
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[Cluster]:
-    root = Path(tempfile.mkdtemp(prefix="fugong-outage-"))
-    root.chmod(0o755)  # as root, the cluster runs as `postgres`, which must reach it
-    settings = dataclasses.replace(
-        get_settings(), local_db_dir=root / "pgdata", local_db_port=free_port()
-    )
-    try:
-        url = localdb.start(settings)
-        engine = make_engine(url)
-        with engine.begin() as connection:
-            migrations.upgrade(connection)
-            seed.seed(connection, enterprises=200)
-        engine.dispose()
-        yield Cluster(settings, url)
-    finally:
-        localdb.stop(settings)
-        shutil.rmtree(root, ignore_errors=True)
+def cluster(engine: Engine) -> Iterator[Cluster]:
+    """A copy of the suite's server (its test database migrated and seeded), to stop at will."""
+    with cloned_cluster(engine, standby=False) as copy:
+        yield copy
 
 
 @dataclasses.dataclass
