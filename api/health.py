@@ -36,6 +36,8 @@ async def ready(request: Request) -> JSONResponse:
             checks["migrations"] = f"at {revision}, not {state.schema_head}: run fugong migrate"
     if not state.listener.connected:
         checks["listener"] = "not connected"
+        if checks["database"] == "ok":
+            state.listener.wake()  # the database is back: no need to wait out its backoff
     if all(value == "ok" for value in checks.values()):
         return JSONResponse({"status": "ready", "checks": checks})
     return JSONResponse(

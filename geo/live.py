@@ -6,7 +6,8 @@ host) reaches the subscribers of all of them; no process keeps state the others 
 The connection outlives the database going away: when it is lost it is opened again, with a
 backoff doubling up to RECONNECT_MAX_S, and the subscribers stay subscribed and hear the
 changes committed once it is back. One log line says it was lost, one that it is back; the
-retries between them say nothing. Changes committed while it is down are not heard:
+retries between them say nothing; `wake()` (called by /ready once the database answers) cuts
+the backoff short. Changes committed while it is down are not heard:
 subscribers that must not miss one reread flagHistory after a gap.
 """
 
@@ -53,6 +54,7 @@ class Listener:
         self._lost: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._listening: asyncio.Event | None = None
+        self._wake: asyncio.Event | None = None  # cuts a backoff short
 
     @property
     def connected(self) -> bool:
@@ -63,6 +65,11 @@ class Listener:
         """Listen from now on, not only from the first subscriber: readiness (/ready) reads
         `connected`, and the first change after start is heard."""
         self._start()
+
+    def wake(self) -> None:
+        """Try again now rather than at the end of the backoff: the database is known back."""
+        if self._wake is not None:
+            self._wake.set()
 
     @contextlib.asynccontextmanager
     async def subscribe(self) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
@@ -84,10 +91,11 @@ class Listener:
     def _start(self) -> None:
         if self._task is None:
             self._lost, self._listening = asyncio.Event(), asyncio.Event()
+            self._wake = asyncio.Event()
             self._task = asyncio.create_task(self._keep_listening(), name="fugong-listener")
 
     async def _keep_listening(self) -> None:
-        assert self._lost is not None and self._listening is not None
+        assert self._lost is not None and self._listening is not None and self._wake is not None
         failures = 0  # attempts since the connection was last up; the loss was logged as one
         while True:
             try:
@@ -96,7 +104,10 @@ class Listener:
                 if failures == 0:
                     log.warning("cannot LISTEN for flag changes (%s); retrying", first_line(error))
                 failures += 1
-                await asyncio.sleep(min(RECONNECT_MAX_S, RECONNECT_MIN_S * 2 ** (failures - 1)))
+                backoff_s = min(RECONNECT_MAX_S, RECONNECT_MIN_S * 2 ** (failures - 1))
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), backoff_s)
                 continue
             if failures:
                 log.warning("listening for flag changes again, after %d attempts", failures + 1)

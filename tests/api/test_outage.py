@@ -182,8 +182,10 @@ def test_a_database_restart_under_reads_and_writes(cluster, tmp_path):
         time.sleep(2.5)
         cluster.start()
         up_at = time.monotonic()
-        time.sleep(2.5)
-        assert server.ready() == 200
+        while server.ready() != 200:  # probed as a load balancer would
+            assert time.monotonic() - up_at < RECOVERY_S, "not ready again"
+            time.sleep(0.2)
+        time.sleep(2)
         log_during = server.log.stat().st_size - log_before
 
     failures = [o for o in load.outcomes if o.status != 200 or o.code is not None]
