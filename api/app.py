@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import functools
 import json
+import logging
 import os
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,12 +15,15 @@ from typing import Any
 import orjson
 from cross_web import HTTPException  # what strawberry's views turn into an HTTP error
 from graphql import ExecutionResult
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -40,6 +44,7 @@ from api.outage import OutageAnswers
 from api.processes import exit_with_parent
 from api.settings import Settings, get_settings
 from api.tiles import tilejson, vector_tile
+from geo import tiles
 from geo.db import libpq_url, make_engine, make_sessionmaker
 from geo.errors import Unauthenticated
 from geo.live import Listener
@@ -47,6 +52,8 @@ from geo.outage import watch
 from geo.scope import ANONYMOUS
 from schema import build_schema
 from schema.context import Context
+
+log = logging.getLogger("fugong.app")
 
 
 class FugongGraphQL(GraphQL[Context, None]):
@@ -145,6 +152,28 @@ class FugongGraphQL(GraphQL[Context, None]):
             raise ConnectionRejectionError() from None
 
 
+HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+async def http_error(request: Request, error: Exception) -> JSONResponse:
+    """A path no route matches (or a method it does not take) answered like every other
+    failure of a non-GraphQL door: JSON with a code, not Starlette's plain text."""
+    assert isinstance(error, StarletteHTTPException)
+    code = HTTP_CODES.get(error.status_code, "BAD_REQUEST")
+    body = {"errors": [{"message": error.detail, "extensions": {"code": code}}]}
+    return JSONResponse(body, status_code=error.status_code, headers=error.headers)
+
+
+def _forget_old_tiles(sessions: sessionmaker[Session]) -> None:
+    """Drop tiles kept by a deploy whose tiles differed. Housekeeping only (they are never
+    served, their key holds the version), so a database down at start does not stop fugong."""
+    try:
+        with sessions.begin() as session:
+            tiles.forget_other_versions(session)
+    except OperationalError as error:
+        log.warning("kept tiles of other versions not dropped: %s", error.orig)
+
+
 def create_app(
     settings: Settings | None = None, sessions: sessionmaker[Session] | None = None
 ) -> Starlette:
@@ -161,6 +190,7 @@ def create_app(
             else make_engine(database_url(settings), settings.pool_size, settings.timeouts)
         )
         app.state.sessions = sessions or make_sessionmaker(engine)  # type: ignore[arg-type]
+        _forget_old_tiles(app.state.sessions)
         read_url = settings.database_read_url
         replica = (
             None
@@ -223,5 +253,6 @@ def create_app(
             # Tiles and FeatureCollections shrink several times over.
             Middleware(GZipMiddleware, minimum_size=1024),
         ],
+        exception_handlers={StarletteHTTPException: http_error},
         lifespan=lifespan,
     )

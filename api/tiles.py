@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse, Response
 
 from api.errors import error_response
 from api.metrics import TILE_CACHE
+from api.params import whole_number
 from geo import layers, tiles
 from geo.errors import BadInput, FugongError, NotFound
 from geo.flags import FlagColor
@@ -19,7 +20,7 @@ MAX_AGE_S = 60  # flags change by the minute: a minute of staleness, not an hour
 async def vector_tile(request: Request) -> Response:
     try:
         layer = _layer(request.path_params["layer"])
-        z, x, y = (_whole(request.path_params[k], k) for k in ("z", "x", "y"))
+        z, x, y = (whole_number(request.path_params[k], k) for k in ("z", "x", "y"))
         asked = tiles.Asked(
             layer,
             z,
@@ -86,12 +87,6 @@ def _layer(name: str) -> layers.Layer:
     if name not in layers.BY_PLURAL:
         raise NotFound(f"no tile layer {name!r}; there are {', '.join(layers.BY_PLURAL)}")
     return layers.BY_PLURAL[name]
-
-
-def _whole(text: str, name: str) -> int:
-    if not (text.isascii() and text.isdigit()):
-        raise BadInput(f"{name} must be a whole number, not {text!r}")
-    return int(text)
 
 
 def _flags(values: list[str]) -> tuple[str, ...] | None:

@@ -6,6 +6,8 @@ FugongError
  ├── Unauthenticated  UNAUTHENTICATED   no valid credentials: a bad password, token or account
  ├── Forbidden        FORBIDDEN         outside the caller's scope or role
  ├── OutsideGeofence  OUTSIDE_GEOFENCE  a visit recorded away from its target
+ ├── IdempotencyConflict  IDEMPOTENCY_CONFLICT  a key sent again with another payload; the
+ │                                              first is kept
  ├── Unavailable      SERVICE_UNAVAILABLE  the database cannot be reached; nothing was changed
  └── Timeout          TIMEOUT           a statement or lock wait ran past its limit; rolled back
 
@@ -39,6 +41,10 @@ class Forbidden(FugongError):
 
 class OutsideGeofence(FugongError):
     code = "OUTSIDE_GEOFENCE"
+
+
+class IdempotencyConflict(FugongError):
+    code = "IDEMPOTENCY_CONFLICT"
 
 
 class Unavailable(FugongError):

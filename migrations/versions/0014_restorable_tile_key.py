@@ -1,7 +1,7 @@
 """restorable tile key: fugong_tile_key names PostGIS's schema, so pg_restore can build its index
 
 Revision ID: 0014
-Revises: 0007
+Revises: 0009
 
 pg_restore (and pg_dump) run with an empty search_path, so an index expression's functions
 must find what they call without one: fugong_tile_key called ST_X and ST_Y unqualified, and
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy import text
 
 revision = "0014"
-down_revision = "0007"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
