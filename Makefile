@@ -11,6 +11,7 @@ FUGONG := $(VENV)/bin/fugong
 
 run: deps
 	$(FUGONG) migrate
+	$(FUGONG) reassess
 	$(FUGONG) seed --if-empty
 	$(FUGONG) serve
 

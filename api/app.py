@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-from cross_web import HTTPException  # what strawberry's views turn into an HTTP error
 from graphql import ExecutionResult
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -37,21 +36,37 @@ from api.errors import RETRY_LATER
 from api.exports import route_export
 from api.health import health, ready
 from api.housekeeping import prune_every
-from api.limits import RequestCaps, query_limits
 from api.metrics import metrics, worker_exited
 from api.observe import Observe
 from api.outage import OutageAnswers
 from api.processes import exit_with_parent
+from api.request_caps import RequestCaps
 from api.settings import Settings, get_settings
 from api.tiles import tilejson, vector_tile
 from geo import tiles
-from geo.db import libpq_url, make_engine, make_sessionmaker
+from geo.db import Databases, libpq_url, make_engine, make_sessionmaker
 from geo.errors import Unauthenticated
 from geo.live import Listener
 from geo.outage import watch
 from geo.scope import ANONYMOUS
 from schema import build_schema
 from schema.context import Context
+from schema.framework import HTTPException
+from schema.query_limits import Limits
+
+
+def query_limits(settings: Settings) -> Limits:
+    return Limits(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+        max_cost=settings.max_query_cost,
+        list_size=settings.cost_list_size,
+        max_page_size=settings.max_page_size,
+        max_string_chars=settings.max_string_chars,
+        introspection=settings.introspection,
+    )
+
 
 log = logging.getLogger("fugong.app")
 
@@ -123,8 +138,7 @@ class FugongGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         return Context(
-            sessions=request.app.state.sessions,
-            read_sessions=request.app.state.read_sessions,
+            databases=request.app.state.databases,
             max_page_size=self.settings.max_page_size,
             max_features=self.settings.max_features,
             issue_token=functools.partial(issue_token, self.settings),
@@ -146,7 +160,7 @@ class FugongGraphQL(GraphQL[Context, None]):
             raise ConnectionRejectionError()
         try:
             context.caller = await run_in_threadpool(
-                caller_of, self.settings, context.sessions, authorization
+                caller_of, self.settings, context.databases.primary, authorization
             )
         except Unauthenticated:
             raise ConnectionRejectionError() from None
@@ -189,22 +203,24 @@ def create_app(
             if sessions is not None
             else make_engine(database_url(settings), settings.pool_size, settings.timeouts)
         )
-        app.state.sessions = sessions or make_sessionmaker(engine)  # type: ignore[arg-type]
-        _forget_old_tiles(app.state.sessions)
+        primary = sessions or make_sessionmaker(engine)  # type: ignore[arg-type]
+        _forget_old_tiles(primary)
         read_url = settings.database_read_url
         replica = (
             None
             if read_url is None
             else make_engine(read_url, settings.pool_size, settings.timeouts)
         )
-        app.state.read_sessions = None if replica is None else make_sessionmaker(replica)
+        app.state.databases = Databases(
+            primary, None if replica is None else make_sessionmaker(replica)
+        )
         app.state.engines = {"primary": engine, "replica": replica}
         for owned in (engine, replica):
             if owned is not None:
                 watch(owned)
         app.state.settings = settings
         app.state.schema_head = migrations.head()
-        bind = app.state.sessions.kw["bind"]
+        bind = primary.kw["bind"]
         app.state.listener = Listener(
             libpq_url(bind.engine.url.render_as_string(hide_password=False))
         )

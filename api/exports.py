@@ -13,8 +13,7 @@ from starlette.responses import Response
 from api.errors import error_response
 from api.params import whole_number
 from geo.errors import FugongError, NotFound
-from geo.routing import PlanKey, StoredPlan, to_geojson, to_gpx
-from schema.routes import plan_key, reused_plan, solved_plan, zone_number
+from geo.routing import StoredPlan, plan_key, reused_plan, solved_plan, to_geojson, to_gpx
 from schema.scalars import parse_date
 
 FORMATS: dict[str, tuple[str, Callable[[StoredPlan], bytes]]] = {
@@ -34,13 +33,16 @@ async def route_export(request: Request) -> Response:
         return error_response(NotFound(f"routes export as {' or '.join(FORMATS)}"))
     try:
         key = plan_key(
-            zone_number(request.path_params["zone_id"]),
+            request.path_params["zone_id"],
             parse_date(request.path_params["day"]),
             _int(request, "inspectors", 1),
             _int(request, "shiftMinutes", 480),
             request.app.state.settings.retention,
         )
-        stored = await run_in_threadpool(_plan, request, key)
+        databases, caller = request.app.state.databases, request.state.caller
+        stored = await run_in_threadpool(
+            databases.read_else_write, reused_plan, solved_plan, caller, key
+        )
     except FugongError as error:
         return error_response(error)
     media_type, render = FORMATS[request.path_params["format"]]
@@ -52,15 +54,6 @@ async def route_export(request: Request) -> Response:
     )
 
 
-def _plan(request: Request, key: PlanKey) -> StoredPlan:
-    """The stored plan from a replica when it holds; else solved and stored on the primary."""
-    state, caller = request.app.state, request.state.caller
-    with (state.read_sessions or state.sessions)() as session:
-        stored = reused_plan(session, caller, key)
-    if stored is not None:
-        return stored
-    with state.sessions.begin() as session:
-        return solved_plan(session, caller, key)
 
 
 def _int(request: Request, name: str, default: int) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from sqlalchemy import text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -24,7 +24,9 @@ async def ready(request: Request) -> JSONResponse:
     checks = {"database": "ok", "migrations": "ok", "listener": "ok"}
     timeout_s = state.settings.ready_timeout_ms / 1000
     try:
-        revision = await asyncio.wait_for(run_in_threadpool(_revision, state.sessions), timeout_s)
+        revision = await asyncio.wait_for(
+            run_in_threadpool(state.databases.read, _revision, primary=True), timeout_s
+        )
     except TimeoutError:
         checks["database"] = f"no answer within {timeout_s:g} s"
         checks["migrations"] = "unknown"
@@ -47,6 +49,5 @@ async def ready(request: Request) -> JSONResponse:
     )
 
 
-def _revision(sessions: sessionmaker[Session]) -> str | None:
-    with sessions() as session:
-        return session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+def _revision(session: Session) -> str | None:
+    return session.execute(text("SELECT version_num FROM alembic_version")).scalar()

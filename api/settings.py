@@ -34,7 +34,7 @@ class Settings:
     environment: str  # "development", or anything else for a real deployment
     jwt_secret: str
     token_minutes: int
-    # Query limits and request caps (api/limits.py, schema/limits.py)
+    # Query limits and request caps (api/request_caps.py, schema/query_limits.py)
     max_query_depth: int
     max_aliases: int
     max_tokens: int

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -11,7 +14,7 @@ from api.metrics import TILE_CACHE
 from api.params import whole_number
 from geo import layers, tiles
 from geo.errors import BadInput, FugongError, NotFound
-from geo.flags import FlagColor
+from geo.flag_writes import FlagColor
 
 MVT = "application/vnd.mapbox-vector-tile"
 MAX_AGE_S = 60  # flags change by the minute: a minute of staleness, not an hour
@@ -30,7 +33,19 @@ async def vector_tile(request: Request) -> Response:
             _flags(request.query_params.getlist("flag")),
         )
         known = _etags(request.headers.get("if-none-match", ""))
-        found = await run_in_threadpool(_tile, request, asked, known)
+        caller = request.state.caller
+        built: list[tiles.Tile] = []  # the tile, when it was not kept (for the metrics)
+
+        def build(session: Session) -> tiles.Tile:
+            built.append(tiles.built(session, caller=caller, asked=asked))
+            return built[0]
+
+        found = await run_in_threadpool(
+            request.app.state.databases.read_else_write,
+            partial(tiles.kept, caller=caller, asked=asked, known=known),
+            build,
+        )
+        TILE_CACHE.labels("built" if built else "hit").inc()
     except FugongError as error:
         return error_response(error)
     # Whose tile it is decides what is in it: shared caches may keep only anonymous ones.
@@ -43,19 +58,6 @@ async def vector_tile(request: Request) -> Response:
     if found.mvt is None or found.etag in known or "*" in known:
         return Response(status_code=304, headers=headers)
     return Response(found.mvt, media_type=MVT, headers=headers)
-
-
-def _tile(request: Request, asked: tiles.Asked, known: set[str]) -> tiles.Tile:
-    """The kept tile (from a replica when there is one); else built, and kept on the primary."""
-    state, caller = request.app.state, request.state.caller
-    with (state.read_sessions or state.sessions)() as session:
-        found = tiles.kept(session, caller, asked, known)
-    if found is not None:
-        TILE_CACHE.labels("hit").inc()
-        return found
-    TILE_CACHE.labels("built").inc()
-    with state.sessions.begin() as session:
-        return tiles.built(session, caller, asked)
 
 
 def _etags(header: str) -> set[str]:

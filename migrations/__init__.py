@@ -10,14 +10,15 @@ HERE = Path(__file__).resolve().parent
 
 
 def upgrade(connection: Connection, revision: str = "head") -> None:
-    config = Config()
-    config.set_main_option("script_location", str(HERE))
-    config.attributes["connection"] = connection
-    command.upgrade(config, revision)
+    command.upgrade(_config(connection), revision)
 
 
 def sql_file(name: str) -> str:
     return (HERE / "sql" / name).read_text(encoding="utf-8")
+
+
+def downgrade(connection: Connection, revision: str) -> None:
+    command.downgrade(_config(connection), revision)
 
 
 def head() -> str:
@@ -27,3 +28,10 @@ def head() -> str:
     config = Config()
     config.set_main_option("script_location", str(HERE))
     return ScriptDirectory.from_config(config).get_current_head() or ""
+
+
+def _config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(HERE))
+    config.attributes["connection"] = connection
+    return config
