@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection, text
 
-from geo.flag_counts import today
+from geo.days import today
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from datetime import date
 
 from sqlalchemy import Connection, text
 
+from geo.days import today
 from geo.errors import BadInput
-from geo.flag_counts import today
 from geo.seed import demo
 from geo.seed.accounts import add_demo_accounts
 from geo.seed.load import TABLES, advance_sequences, analyze, copy_batches

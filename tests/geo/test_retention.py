@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import Connection, text
 
-from geo.flag_counts import TIMEZONE, today
+from geo.days import TIMEZONE, today
 from geo.retention import Retention, prune
 
 TILE_BYTES = 100_000
