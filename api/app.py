@@ -38,6 +38,7 @@ from api.health import health, ready
 from api.housekeeping import prune_every
 from api.metrics import metrics, worker_exited
 from api.observe import Observe
+from api.ogc import ogc
 from api.outage import OutageAnswers
 from api.processes import exit_with_parent
 from api.request_caps import RequestCaps
@@ -203,6 +204,7 @@ def create_app(
             if sessions is not None
             else make_engine(database_url(settings), settings.pool_size, settings.timeouts)
         )
+        app.state.settings = settings  # for routes that are not handed them (api/ogc)
         primary = sessions or make_sessionmaker(engine)  # type: ignore[arg-type]
         _forget_old_tiles(primary)
         read_url = settings.database_read_url
@@ -218,7 +220,6 @@ def create_app(
         for owned in (engine, replica):
             if owned is not None:
                 watch(owned)
-        app.state.settings = settings
         app.state.schema_head = migrations.head()
         bind = primary.kw["bind"]
         app.state.listener = Listener(
@@ -253,6 +254,7 @@ def create_app(
             Route("/routes/{zone_id}/{day}.{format:str}", route_export, methods=["GET"]),
             Route("/tiles/{layer}/{z}/{x}/{y}.mvt", vector_tile, methods=["GET"]),
             Route("/tiles/{layer}.json", tilejson, methods=["GET"]),
+            *ogc,
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=[

@@ -6,6 +6,8 @@ import orjson
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.ogc import problems
+
 PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 
 
@@ -16,7 +18,8 @@ class _TooLarge(Exception):
 class RequestCaps:
     """Refuses a body over `max_body_bytes` with 413, whether it says its length up front or
     streams in chunks, and a query string over `max_query_string_bytes` (GET queries) with 414;
-    both with a GraphQL-shaped JSON error coded PAYLOAD_TOO_LARGE."""
+    both with a GraphQL-shaped JSON error coded PAYLOAD_TOO_LARGE; under /ogc, as the OGC API
+    answers every request it cannot serve, with 400 and a problem body."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int, max_query_string_bytes: int) -> None:
         self.app = app
@@ -29,11 +32,11 @@ class RequestCaps:
             return
         if len(scope.get("query_string", b"")) > self.max_query_string_bytes:
             most = self.max_query_string_bytes
-            message = f"the query string is over {most:,} bytes; send the query by POST"
-            await _refuse(send, 414, message)
+            message = f"the query string is over {most:,} bytes; send GraphQL queries by POST"
+            await _refuse(scope, send, 414, message)
             return
         if _declared_length(scope) > self.max_body_bytes:
-            await _refuse(send, 413, self._body_message())
+            await _refuse(scope, send, 413, self._body_message())
             return
         received = 0
         started = False
@@ -57,7 +60,7 @@ class RequestCaps:
         except _TooLarge:
             if started:  # too late for a clean refusal; the server drops the connection
                 raise
-            await _refuse(send, 413, self._body_message())
+            await _refuse(scope, send, 413, self._body_message())
 
     def _body_message(self) -> str:
         return f"the request body is over {self.max_body_bytes:,} bytes"
@@ -71,9 +74,13 @@ def _declared_length(scope: Scope) -> int:
         return 0
 
 
-async def _refuse(send: Send, status: int, message: str) -> None:
-    error = {"message": message, "extensions": {"code": PAYLOAD_TOO_LARGE}}
-    body = orjson.dumps({"errors": [error]})
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+async def _refuse(scope: Scope, send: Send, status: int, message: str) -> None:
+    if scope["path"].startswith(problems.PREFIX):
+        status, kind = 400, problems.PROBLEM.encode()
+        body = problems.body(status, PAYLOAD_TOO_LARGE, message)
+    else:
+        error = {"message": message, "extensions": {"code": PAYLOAD_TOO_LARGE}}
+        body, kind = orjson.dumps({"errors": [error]}), b"application/json"
+    headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

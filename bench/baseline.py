@@ -32,6 +32,7 @@ KINDS: dict[str, Callable[..., statements.Statement]] = {
     "counts": lambda day: statements.counts(None if day is None else date.fromisoformat(day)),
     "tile": lambda z, x, y: statements.tile(z, x, y),
     "due": lambda zone_id, day: statements.due(zone_id, date.fromisoformat(day)),
+    "ogc_items": lambda bbox, limit: statements.ogc_items(bbox, limit),
 }
 
 
@@ -59,7 +60,13 @@ async def scenario(request: Request) -> Response:
     if statement is None:
         return Response(b"unknown scenario", status_code=404)
     body = await run_in_threadpool(run, request.app.state.pool, statement)
-    kind = "application/vnd.mapbox-vector-tile" if name.startswith("tile") else "application/json"
+    kind = (
+        "application/vnd.mapbox-vector-tile"
+        if name.startswith("tile")
+        else "application/geo+json"
+        if name.startswith("ogc")
+        else "application/json"
+    )
     return Response(body, media_type=kind)
 
 

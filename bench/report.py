@@ -22,9 +22,9 @@ Results = dict[int, dict[str, dict[str, Result | str]]]
 Remarks = dict[int, dict[str, str]]
 
 
-def table(rows: dict[str, Result | str]) -> list[str]:
+def table(rows: dict[str, Result | str], servers: tuple[str, ...] = SERVERS) -> list[str]:
     lines = ["| server | req/s | p50 ms | p99 ms | errors |", "|---|---:|---:|---:|---:|"]
-    for server in SERVERS:
+    for server in servers:
         found = rows.get(server, "not run")
         if isinstance(found, Result):
             lines.append(
@@ -36,12 +36,12 @@ def table(rows: dict[str, Result | str]) -> list[str]:
     return lines
 
 
-def ratios(rows: dict[str, Result | str]) -> str:
+def ratios(rows: dict[str, Result | str], others: tuple[str, ...] = SERVERS[1:]) -> str:
     fugong = rows.get("fugong")
     if not isinstance(fugong, Result):
         return "ratios: –"
     parts = []
-    for other in ("raw", "postgraphile"):
+    for other in others:
         found = rows.get(other)
         if isinstance(found, Result) and found.requests_per_s > 0:
             parts.append(f"fugong/{other} {fugong.requests_per_s / found.requests_per_s:.2f}×")
@@ -61,11 +61,11 @@ def markdown(results: Results, remarks: Remarks) -> list[str]:
     return lines
 
 
-def write_section(body: list[str]) -> None:
-    """Replace (or append) the Throughput section, leaving every other section as it was."""
+def write_section(body: list[str], heading: str = HEADING) -> None:
+    """Replace (or append) the section under `heading`, leaving every other one as it was."""
     text = BENCHMARKS.read_text(encoding="utf-8")
-    section = "\n".join([HEADING, "", *body]).rstrip() + "\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
+    section = "\n".join([heading, "", *body]).rstrip() + "\n"
+    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
     if pattern.search(text):
         text = pattern.sub(lambda _: section + "\n", text, count=1).rstrip() + "\n"
     else:

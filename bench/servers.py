@@ -86,11 +86,27 @@ def fugong(database_url: str) -> Any:
 def baseline(database_url: str, spec: dict[str, list[Any]]) -> Any:
     port = free_port()
     env = {"BENCH_DATABASE_URL": database_url, "BENCH_SPEC": json.dumps(spec)}
-    command = [
+    return started("raw", _uvicorn("bench.baseline:app", port), env, port, "/health")
+
+
+def tipg(database_url: str) -> Any:
+    """tipg (`pip install .[bench]`) serving the public schema of the same database."""
+    port = free_port()
+    env = {
+        "DATABASE_URL": database_url,
+        "TIPG_DB_SCHEMAS": '["public"]',
+        "TIPG_MAX_FEATURES_PER_QUERY": "10000",
+    }
+    return started("tipg", _uvicorn("tipg.main:app", port), env, port, "/healthz")
+
+
+def _uvicorn(app: str, port: int) -> list[str]:
+    """An ASGI app under uvicorn, as the benchmark runs every Python server but fugong."""
+    return [
         sys.executable,
         "-m",
         "uvicorn",
-        "bench.baseline:app",
+        app,
         "--host",
         "127.0.0.1",
         "--port",
@@ -101,7 +117,6 @@ def baseline(database_url: str, spec: dict[str, list[Any]]) -> Any:
         "--log-level",
         "warning",
     ]
-    return started("raw", command, env, port, "/health")
 
 
 def postgraphile(database_url: str) -> Any:

@@ -12,10 +12,11 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql import ClauseElement
 
 from geo import due as due_rules
+from geo import features as features_module
 from geo import flag_counts, layers, queries, tiles
-from geo.filters import Near, SpatialFilter, within_nearest
+from geo.filters import Near, SpatialFilter, compile_filter, within_nearest
 from geo.models import Role
-from geo.scope import Caller
+from geo.scope import ANONYMOUS, Caller
 
 # The baseline is unauthenticated, but answers what the district officer sees (no scope clause).
 DISTRICT = Caller(account_id=0, username="district", role=Role.DISTRICT_OFFICER)
@@ -56,12 +57,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def captured(function: Any, *args: Any) -> Statement:
+def caught(function: Any, *args: Any) -> ClauseElement:
+    """The first statement a geo function runs, not compiled: to build on."""
     try:
         function(_Recorder(), *args)
-    except _Captured as caught:
-        return compiled(caught.statement, caught.parameters)
+    except _Captured as found:
+        return found.statement if not found.parameters else found.statement.params(found.parameters)
     raise RuntimeError(f"{function.__name__} ran no statement")
+
+
+def captured(function: Any, *args: Any) -> Statement:
+    return compiled(caught(function, *args))
 
 
 def as_graphql(field: str, statement: Statement) -> Statement:
@@ -81,6 +87,36 @@ def features(bbox: list[float], limit: int) -> Statement:
     # geo answers the collection and how many features it holds; the response needs the first.
     collection = f"SELECT fc.json FROM ({sql}) AS fc(json, features)"  # noqa: S608
     return as_graphql("features", (collection, params))
+
+
+def ogc_items(bbox: list[float] | None, limit: int) -> Statement:
+    """The OGC API page of enterprises as /ogc answers an anonymous caller (tipg has no logins):
+    the page's statement and the count's, both from geo, in one round trip, the
+    FeatureCollection joined by PostgreSQL (with the page's one row more, that says whether
+    there is a next page)."""
+    chosen = (
+        []
+        if bbox is None
+        else compile_filter(None, layers.ENTERPRISES, SpatialFilter(bbox=bbox)).clauses
+    )  # type: ignore[arg-type]
+    collection = features_module.COLLECTIONS["enterprises"]
+    fields = features_module.feature_fields(collection, ANONYMOUS, features_module.Frame())
+    page = caught(
+        queries.page, ANONYMOUS, layers.ENTERPRISES, None, None, limit, None, fields, chosen
+    )
+    count = caught(queries.count, ANONYMOUS, layers.ENTERPRISES, None, None, chosen)
+    rows = page.subquery()  # type: ignore[attr-defined]
+    joined = func.coalesce(func.string_agg(rows.c.edge, literal(",")), literal(""))
+    body = (
+        literal('{"type":"FeatureCollection","features":[')
+        + joined
+        + literal('],"numberMatched":')
+        + count.scalar_subquery().cast(String)  # type: ignore[attr-defined]
+        + literal(',"numberReturned":')
+        + func.count().cast(String)
+        + literal("}")
+    )
+    return compiled(select(body))
 
 
 def enterprises(spatial: SpatialFilter, first: int, near: bool = False) -> Statement:

@@ -50,10 +50,17 @@ def named_crs(crs: Crs) -> dict[str, object] | None:
     return {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{code}"}}
 
 
-def as_geojson(geom_expr: ColumnElement[Any], crs: Crs) -> ColumnElement[Any]:
+def as_geojson(
+    geom_expr: ColumnElement[Any], crs: Crs, lat_lon: bool = False, bare: bool = False
+) -> ColumnElement[Any]:
     """GeoJSON text of WGS84 geom_expr in crs, exterior rings counter-clockwise and holes
     clockwise as RFC 7946 requires (stored rings wind either way): every geometry that leaves
-    fugong as GeoJSON is written here."""
-    return func.ST_AsGeoJSON(
-        func.ST_ForcePolygonCCW(from_wgs84(geom_expr, crs)), geojson_decimals(crs)
-    )
+    fugong as GeoJSON is written here. `lat_lon`: latitude first, as EPSG:4326 and EPSG:4490
+    order their axes (OGC API); `bare`: without PostGIS's per-geometry `crs` member, where the
+    answer names its CRS otherwise (OGC API's Content-Crs)."""
+    drawn = func.ST_ForcePolygonCCW(from_wgs84(geom_expr, crs))
+    if lat_lon:
+        drawn = func.ST_FlipCoordinates(drawn)
+    if bare:
+        return func.ST_AsGeoJSON(drawn, geojson_decimals(crs), 0)
+    return func.ST_AsGeoJSON(drawn, geojson_decimals(crs))

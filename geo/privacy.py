@@ -71,6 +71,19 @@ def mask_address(address: str) -> str:
     return re.sub(r"[0-9０-９]", "*", address)
 
 
+# Where each that a map layer holds is kept: the type of its rows, and the column.
+COLUMNS: dict[Personal, tuple[str, str]] = {
+    Personal.CONTACT_PHONE: ("Enterprise", "contact_phone"),
+    Personal.LANDLORD_PHONE: ("RentalProperty", "landlord_phone"),
+    Personal.RENTAL_ADDRESS: ("RentalProperty", "address"),
+}
+
+
+def held_by(type_name: str) -> list[Personal]:
+    """The personal fields that rows of this type hold."""
+    return [field for field, (holder, _) in COLUMNS.items() if holder == type_name]
+
+
 MASKS = {
     Personal.CONTACT_PHONE: mask_phone,
     Personal.LANDLORD_PHONE: mask_phone,
@@ -84,3 +97,18 @@ def shown(caller: Caller, field: Personal, value: str | None, own: bool) -> str 
     if value is None or way is Disclosure.HIDDEN:
         return None
     return value if way is Disclosure.FULL else MASKS[field](value)
+
+
+def revealed(
+    caller: Caller,
+    field: Personal,
+    value: str | None,
+    own: bool,
+    target: str,
+    reads: list[tuple[str, str]],
+) -> str | None:
+    """The value as this caller may see it; a full read of `target` (its global id) is noted
+    in `reads`, which every door writes to the audit log before its response leaves."""
+    if value is not None and disclosure(caller, field, own) is Disclosure.FULL:
+        reads.append((target, field.value))
+    return shown(caller, field, value, own)

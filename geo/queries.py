@@ -73,11 +73,13 @@ def filtered(
     layer: Layer,
     spatial: SpatialFilter | None,
     flag: Sequence[str] | None,
+    more: Sequence[ColumnElement[bool]] = (),
 ) -> tuple[list[ColumnElement[bool]], ColumnElement[float] | None]:
-    """The WHERE clauses of a query: the caller's scope first, then the filters asked for."""
+    """The WHERE clauses of a query: the caller's scope first, then the filters asked for
+    (`more`: clauses a door compiled already, such as an OGC API filter's)."""
     compiled = compile_filter(session, layer, spatial)
     scope = visible(layer, caller)
-    clauses = ([] if scope is None else [scope]) + list(compiled.clauses)
+    clauses = ([] if scope is None else [scope]) + list(compiled.clauses) + list(more)
     if flag is not None:
         if not layer.has_flag:
             raise BadInput(f"{layer.type_name} has no flag to filter by")
@@ -94,10 +96,11 @@ def page(
     first: int,
     after: str | None,
     edge: selection.Fields | None = None,
+    more: Sequence[ColumnElement[bool]] = (),
 ) -> Page:
     """One page in id order, or nearest first when the filter has `near` (keyset pagination):
     rows of columns, or with `edge`, each row's edge as JSON text built by PostgreSQL."""
-    clauses, distance = filtered(session, caller, layer, spatial, flag)
+    clauses, distance = filtered(session, caller, layer, spatial, flag, more)
     id_column = layer.table.c.id
     sort_key: ColumnElement[Any] = distance if distance is not None else id_column
     if after is not None:
@@ -136,8 +139,9 @@ def count(
     layer: Layer,
     spatial: SpatialFilter | None,
     flag: Sequence[str] | None,
+    more: Sequence[ColumnElement[bool]] = (),
 ) -> int:
-    clauses, _ = filtered(session, caller, layer, spatial, flag)
+    clauses, _ = filtered(session, caller, layer, spatial, flag, more)
     return session.execute(
         select(func.count()).select_from(layer.table).where(*clauses)
     ).scalar_one()

@@ -143,3 +143,8 @@ def require_visit(session: Executor, caller: Caller, layer: Layer, row_id: int) 
         inside = session.execute(select(table.c.id).where(table.c.id == row_id, mine)).first()
         if inside is None:
             raise Forbidden(f"{layer.type_name}:{row_id} is outside your town or zones")
+
+
+def sees_layer(layer: Layer, caller: Caller) -> bool:
+    """Whether any row of `layer` may be shown to `caller` (an OGC API collection is listed)."""
+    return reach(layer, caller) is not Reach.NONE

@@ -57,6 +57,13 @@ class Geometry:
 
 
 @dataclass(frozen=True)
+class Sql:
+    """Any SQL expression over the row's table, such as a door's own view of a column."""
+
+    expression: ColumnElement[Any]
+
+
+@dataclass(frozen=True)
 class Nested:
     """An object made of the same row's columns, such as an enterprise's flag."""
 
@@ -72,7 +79,7 @@ class Related:
     fields: Fields = ()
 
 
-Part = Column | Constant | NodeId | Cursor | Distance | Geometry | Nested | Related
+Part = Column | Constant | NodeId | Cursor | Distance | Geometry | Sql | Nested | Related
 Fields = tuple[tuple[str, Part], ...]  # response keys and their parts, in the order asked
 
 
@@ -116,6 +123,8 @@ def _value(row: Row, part: Part) -> ColumnElement[Any]:
         case Geometry(column, crs):
             drawn = table.c[column or row.layer.geometry_column]
             return as_geojson(drawn, crs).cast(JSON)
+        case Sql(expression):
+            return expression
         case Nested(fields):
             return json_object(row, fields)
         case Related(layer, key, fields):

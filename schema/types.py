@@ -20,7 +20,7 @@ from geo.layers import Layer
 from geo.models import AreaLevel as GeoAreaLevel
 from geo.models import FlagSource as GeoFlagSource
 from geo.models import ResumptionStatus as GeoResumptionStatus
-from geo.privacy import Disclosure, Personal, disclosure, shown
+from geo.privacy import COLUMNS, Personal, revealed
 from geo.targets import Target, TargetKind
 from schema.compiled import SQL, CompiledEdges
 from schema.context import Context
@@ -114,8 +114,9 @@ def column(
     )
 
 
-def personal(name: str, kind: Personal, description: str) -> Any:
+def personal(kind: Personal, description: str) -> Any:
     """A field of personal data: shown, masked or hidden by the caller's role; audited if shown."""
+    _, name = COLUMNS[kind]
 
     def resolve(root: Node, info: Ctx) -> str | None:
         record = global_id(root.layer.type_name, root.row["id"])
@@ -128,9 +129,7 @@ def disclosed(info: Ctx, record: str, kind: Personal, value: str | None, own: bo
     """`value` of `record` as the caller may see it (geo/privacy.py; `own`: whether the record
     is the caller's, geo.scope.own); a full read is audited."""
     context = info.context
-    if value is not None and disclosure(context.caller, kind, own) is Disclosure.FULL:
-        context.personal_reads.append((record, kind.value))
-    return shown(context.caller, kind, value, own)
+    return revealed(context.caller, kind, value, own, record, context.personal_reads)
 
 
 # FlagStatus's fields and the columns of a flagged row they read.
@@ -244,7 +243,7 @@ class Enterprise(Feature):
     staff_returned: int = column("staff_returned")
     capacity_pct: float | None = column("capacity_pct", convert=float)
     problems: list[str] = column("problems", "Open problems")
-    contact_phone: str | None = personal("contact_phone", Personal.CONTACT_PHONE, PERSONAL_PHONE)
+    contact_phone: str | None = personal(Personal.CONTACT_PHONE, PERSONAL_PHONE)
     resumption: ResumptionStatus = column("resumption")
     flag: FlagStatus = flag_field()
     flag_history: list[FlagChange] = flag_history_field()
@@ -255,11 +254,11 @@ class Enterprise(Feature):
 class RentalProperty(Feature):
     layer = layers.RENTAL_PROPERTIES
     address: str = personal(
-        "address", Personal.RENTAL_ADDRESS, "Personal data: a home address (masked for some roles)"
+        Personal.RENTAL_ADDRESS, "Personal data: a home address (masked for some roles)"
     )
     filed: bool = column("filed", "Registered (备案) with the authorities")
     tenants_total: int = column("tenants_total")
-    landlord_phone: str | None = personal("landlord_phone", Personal.LANDLORD_PHONE, PERSONAL_PHONE)
+    landlord_phone: str | None = personal(Personal.LANDLORD_PHONE, PERSONAL_PHONE)
     distance_meters: float | None = distance_field()
 
 
