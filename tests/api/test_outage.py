@@ -34,6 +34,7 @@ RECOVERY_S = 2.0  # first success after the database accepts connections again
 OUTAGE_LOG_BYTES = 8_000  # what the server may log while the database is down, all workers
 RECORD = """mutation ($key: String!, $id: ID!, $at: GeoJSON!) { recordInspection(input: {
   idempotencyKey: $key, targetId: $id, at: "2020-02-28T09:00:00+08:00", location: $at,
+  gpsAccuracyMeters: 10,
   findings: "outage test" }) { id } }"""
 READ = '{ enterprises(first: 10, where: {areaCode: "350112"}) { totalCount edges { node { id } } } }'
 
