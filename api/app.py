@@ -1,5 +1,5 @@
-"""The Starlette app: /graphql (HTTP and WebSocket), route exports, vector tiles, /health; the
-databases (a primary, and replicas for reads) made in the lifespan."""
+"""The Starlette app: /graphql (HTTP and WebSocket), route exports, vector tiles, /health,
+/ready and /metrics; the databases (a primary, and replicas for reads) made in the lifespan."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import contextlib
 import functools
 import json
 import logging
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
+from graphql import ExecutionResult
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
@@ -27,11 +29,19 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+import migrations
 from api.auth import Authentication, caller_of, issue_token
 from api.daily import briefing_picture, signboard, status
 from api.database import database_url
+from api.errors import RETRY_LATER
 from api.exports import route_export
+from api.health import health, ready
+from api.housekeeping import prune_every
+from api.metrics import metrics, worker_exited
+from api.observe import Observe
 from api.ogc import ogc
+from api.outage import OutageAnswers
+from api.processes import exit_with_parent
 from api.request_caps import RequestCaps
 from api.settings import Settings, get_settings
 from api.tiles import tilejson, vector_tile
@@ -39,6 +49,7 @@ from geo import tiles
 from geo.db import Databases, libpq_url, make_engine, make_sessionmaker
 from geo.errors import Unauthenticated
 from geo.live import Listener
+from geo.outage import watch
 from geo.scope import ANONYMOUS
 from schema import build_schema
 from schema.context import Context
@@ -84,6 +95,44 @@ class FugongGraphQL(GraphQL[Context, None]):
             raise HTTPException(400, "a GraphQL request is a JSON object")
         return value
 
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: Any,
+        request_data: Any,
+        context: Context,
+        root_value: None,
+        sub_response: Any,
+    ) -> Any:
+        # The operation's name (a batch's first), for the request's metrics (api/observe.py).
+        first = request_data[0] if isinstance(request_data, list) and request_data else request_data
+        name = getattr(first, "operation_name", None)
+        request.scope.setdefault("state", {})["operation"] = name or "anonymous"
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+
+    def create_response(self, response_data: Any, sub_response: Any) -> Any:
+        # An answer cut short by the database is a 503 with Retry-After, as on every door.
+        response = super().create_response(response_data, sub_response)
+        answers = response_data if isinstance(response_data, list) else [response_data]
+        codes = {
+            (error.get("extensions") or {}).get("code")
+            for answer in answers
+            for error in answer.get("errors") or ()
+        }
+        if codes & RETRY_LATER:
+            response.status_code = 503
+            response.headers["Retry-After"] = str(self.settings.retry_after_s)
+        return response
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> Any:
+        # The first error's code (or OK), for the request's metrics.
+        error = (result.errors or [None])[0]
+        code = "OK" if error is None else (error.extensions or {}).get("code", "INTERNAL")
+        request.scope.setdefault("state", {})["code"] = code
+        return await super().process_result(request, result)
+
     def encode_json(self, data: object) -> str:
         # orjson: several times faster, and it writes what the database built (orjson.Fragment:
         # FeatureCollections, compiled pages) without parsing it. Text, since WebSocket
@@ -97,6 +146,7 @@ class FugongGraphQL(GraphQL[Context, None]):
             max_features=self.settings.max_features,
             issue_token=functools.partial(issue_token, self.settings),
             thresholds=self.settings.flag_thresholds,
+            retention=self.settings.retention,
             fence=self.settings.fence,
             flag_changes=request.app.state.listener.subscribe,
             # WebSockets name their caller in connection_init (on_ws_connect), not per request.
@@ -121,10 +171,6 @@ class FugongGraphQL(GraphQL[Context, None]):
             )
         except Unauthenticated:
             raise ConnectionRejectionError() from None
-
-
-async def health(request: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok"})
 
 
 HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
@@ -157,35 +203,58 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        exit_with_parent()
         engine = (
             None
             if sessions is not None
-            else make_engine(database_url(settings), settings.pool_size)
+            else make_engine(database_url(settings), settings.pool_size, settings.timeouts)
         )
         app.state.settings = settings  # for routes that are not handed them (api/ogc)
         primary = sessions or make_sessionmaker(engine)  # type: ignore[arg-type]
         _forget_old_tiles(primary)
         read_url = settings.database_read_url
-        replica = None if read_url is None else make_engine(read_url, settings.pool_size)
+        replica = (
+            None
+            if read_url is None
+            else make_engine(read_url, settings.pool_size, settings.timeouts)
+        )
         app.state.databases = Databases(
             primary, None if replica is None else make_sessionmaker(replica)
         )
+        app.state.engines = {"primary": engine, "replica": replica}
+        for owned in (engine, replica):
+            if owned is not None:
+                watch(owned)
+        app.state.schema_head = migrations.head()
         bind = primary.kw["bind"]
         app.state.listener = Listener(
             libpq_url(bind.engine.url.render_as_string(hide_password=False))
         )
+        app.state.listener.start()
+        pruning = (
+            None
+            if engine is None or settings.retention_interval_s <= 0
+            else asyncio.create_task(
+                prune_every(engine, settings.retention, settings.retention_interval_s)
+            )
+        )
         try:
             yield
         finally:
+            if pruning is not None:
+                pruning.cancel()
             await app.state.listener.close()
             for owned in (engine, replica):
                 if owned is not None:
                     owned.dispose()
+            worker_exited(os.getpid())
 
     graphql = FugongGraphQL(settings)
     app = Starlette(
         routes=[
             Route("/health", health),
+            Route("/ready", ready),
+            Route("/metrics", metrics),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/routes/{zone_id}/{day}.{format:str}", route_export, methods=["GET"]),
             Route("/tiles/{layer}/{z}/{x}/{y}.mvt", vector_tile, methods=["GET"]),
@@ -197,7 +266,10 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=[
-            # Outermost: an oversized request is refused before anything reads it.
+            # Outermost: every answer, refusals included, is counted and carries its id.
+            Middleware(Observe, slow_ms=settings.slow_ms),
+            Middleware(OutageAnswers, retry_after_s=settings.retry_after_s),
+            # An oversized request is refused before anything reads it.
             Middleware(
                 RequestCaps,
                 max_body_bytes=settings.max_body_bytes,

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import os
 import sys
+import tempfile
+from pathlib import Path
 
 import uvicorn
 from sqlalchemy.orm import Session
 
 from api import localdb
 from api.database import database_url, owner_url, serving_role
+from api.logs import log_config
 from api.settings import get_settings
 from geo.db import make_engine
 
@@ -19,16 +23,23 @@ from geo.db import make_engine
 def serve(args: argparse.Namespace) -> None:
     settings = get_settings()
     database_url(settings)  # start the local cluster once, before the workers race to
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=args.workers,
-        ws_max_size=settings.max_body_bytes,  # the body cap, for WebSocket messages too
-        log_level="info",
-        access_log=settings.access_log,
-    )
+    with contextlib.ExitStack() as stack:
+        if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            # Each worker writes its metrics here, so that /metrics answers for all of them.
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="fugong-metrics-"))
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=args.workers,
+            ws_max_size=settings.max_body_bytes,  # the body cap, for WebSocket messages too
+            log_level="info",
+            log_config=log_config(settings.log_format),
+            access_log=settings.access_log,
+            timeout_graceful_shutdown=settings.shutdown_s,
+        )
 
 
 def migrate(args: argparse.Namespace) -> None:
@@ -48,7 +59,8 @@ def reassess(args: argparse.Namespace) -> None:
     from geo import flag_writes
 
     settings = get_settings()
-    engine = make_engine(database_url(settings))
+    # As the owner: the rules write flags of every town, which row-level security walls.
+    engine = make_engine(owner_url(settings))
     with engine.begin() as connection:
         changed = flag_writes.reassess_all(connection, settings.flag_thresholds)
     print(f"{changed} flags changed by the rules")
@@ -144,6 +156,29 @@ def db(args: argparse.Namespace) -> None:
         raise SystemExit(0 if running else 3)
 
 
+def backup(args: argparse.Namespace) -> None:
+    from api import backup as dump
+
+    # As the owner, who may read every table (the hash chain included), whatever the policies.
+    dump.backup(owner_url(get_settings()), args.file)
+    print(f"wrote {args.file} ({args.file.stat().st_size} bytes)")
+
+
+def restore(args: argparse.Namespace) -> None:
+    from api import backup as dump
+
+    from api import roles
+
+    settings = get_settings()
+    dump.restore(owner_url(settings), args.file, replace=args.replace)
+    if app := serving_role(settings):  # --no-owner restores no grants: the server's, again
+        engine = make_engine(owner_url(settings))
+        with engine.begin() as connection:
+            roles.grant(connection, app)
+        engine.dispose()
+    print(f"restored {args.file}")
+
+
 def parser() -> argparse.ArgumentParser:
     from geo.seed import DEMO_ENTERPRISES
 
@@ -196,6 +231,13 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "verify-history", help="check the hash chains of flag_change and audit_log"
     ).set_defaults(handler=verify_history)
+    save = commands.add_parser("backup", help="the whole database to FILE (pg_dump, custom)")
+    save.add_argument("file", metavar="FILE", type=Path)
+    save.set_defaults(handler=backup)
+    load = commands.add_parser("restore", help="a backup FILE into the database")
+    load.add_argument("file", metavar="FILE", type=Path)
+    load.add_argument("--replace", action="store_true", help="drop a database holding tables")
+    load.set_defaults(handler=restore)
 
     local = commands.add_parser("db", help="the local PostGIS cluster under .pgdata/")
     local.add_argument("action", choices=["start", "stop", "status", "url"])

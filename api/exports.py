@@ -8,14 +8,14 @@ from collections.abc import Callable
 import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
+from api.errors import error_response
 from api.params import whole_number
 from geo.errors import FugongError, NotFound
 from geo.routing import StoredPlan, plan_key, reused_plan, solved_plan, to_geojson, to_gpx
 from schema.scalars import parse_date
 
-STATUS = {"BAD_USER_INPUT": 400, "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404}
 FORMATS: dict[str, tuple[str, Callable[[StoredPlan], bytes]]] = {
     "gpx": (
         "application/gpx+xml",
@@ -37,6 +37,7 @@ async def route_export(request: Request) -> Response:
             parse_date(request.path_params["day"]),
             _int(request, "inspectors", 1),
             _int(request, "shiftMinutes", 480),
+            request.app.state.settings.retention,
         )
         caller = request.state.caller
         databases = request.app.state.databases.acting_for(caller)
@@ -54,10 +55,6 @@ async def route_export(request: Request) -> Response:
     )
 
 
-def error_response(error: FugongError) -> JSONResponse:
-    """A failure of a non-GraphQL route, shaped like a GraphQL error, with its HTTP status."""
-    body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
-    return JSONResponse(body, status_code=STATUS.get(error.code, 400))
 
 
 def _int(request: Request, name: str, default: int) -> int:

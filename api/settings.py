@@ -9,8 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from api import signing_key
+from geo.db import Timeouts
 from geo.flag_rules import Thresholds
 from geo.inspections import Fence
+from geo.retention import Retention
 from geo.throttle import LoginLimits
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -46,6 +48,15 @@ class Settings:
     introspection: bool  # introspection and GraphiQL, both only when asked for
     login_limits: LoginLimits
     public_url: str  # where the public reaches fugong: links (QR codes, TileJSON) start there
+    # Operations (README "Operations")
+    timeouts: Timeouts  # statement, lock and idle-in-transaction limits of serving connections
+    retention: Retention  # bounds of tile_cache and route_plan
+    retention_interval_s: int  # how often a worker prunes them (one at a time across hosts)
+    retry_after_s: int  # Retry-After of a 503 while the database is unreachable
+    ready_timeout_ms: int  # /ready's database round trip
+    slow_ms: int  # a request slower than this is logged with its name and duration
+    shutdown_s: int  # on SIGTERM, how long in-flight requests and subscriptions may finish
+    log_format: str  # "json" (one object per line) or "text"
 
 
 def _int(name: str, default: int) -> int:
@@ -67,6 +78,13 @@ def _bool(name: str, default: bool) -> bool:
     if raw in ("0", "false", "no", "off"):
         return False
     raise SystemExit(f"{name} must be 1 or 0, not {raw!r}")
+
+
+def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = os.environ.get(name, "").strip().lower() or default
+    if raw not in choices:
+        raise SystemExit(f"{name} is one of {', '.join(choices)}, not {raw!r}")
+    return raw
 
 
 def _percent(name: str, default: float) -> float:
@@ -140,4 +158,23 @@ def get_settings() -> Settings:
             address_failures=_int("FUGONG_LOGIN_ADDRESS_FAILURES", 20),
             hashing=max(1, _int("FUGONG_HASHING_CONCURRENCY", 1)),
         ),
+        timeouts=Timeouts(
+            statement_ms=_int("FUGONG_STATEMENT_TIMEOUT_MS", 10_000),
+            lock_ms=_int("FUGONG_LOCK_TIMEOUT_MS", 2_000),
+            idle_in_transaction_ms=_int("FUGONG_IDLE_IN_TRANSACTION_TIMEOUT_MS", 30_000),
+            connect_s=_int("FUGONG_DB_CONNECT_TIMEOUT_S", 3),
+        ),
+        retention=Retention(
+            tile_max_age_h=float(_int("FUGONG_TILE_CACHE_MAX_AGE_H", 24)),
+            tile_max_mb=float(_int("FUGONG_TILE_CACHE_MAX_MB", 256)),
+            plan_days_back=_int("FUGONG_PLAN_DAYS_BACK", 7),
+            plan_days_ahead=_int("FUGONG_PLAN_DAYS_AHEAD", 7),
+            plan_max_rows=_int("FUGONG_ROUTE_PLAN_MAX_ROWS", 20_000),
+        ),
+        retention_interval_s=_int("FUGONG_RETENTION_INTERVAL_S", 300),
+        retry_after_s=_int("FUGONG_RETRY_AFTER_S", 2),
+        ready_timeout_ms=_int("FUGONG_READY_TIMEOUT_MS", 1_000),
+        slow_ms=_int("FUGONG_SLOW_MS", 1_000),
+        shutdown_s=_int("FUGONG_SHUTDOWN_S", 10),
+        log_format=_choice("FUGONG_LOG_FORMAT", ("json", "text"), "json"),
     )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from functools import partial
 
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from api.exports import error_response
+from api.errors import error_response
+from api.metrics import TILE_CACHE
 from api.params import whole_number
 from geo import layers, tiles
 from geo.errors import BadInput, FugongError, NotFound
@@ -32,11 +34,18 @@ async def vector_tile(request: Request) -> Response:
         )
         known = _etags(request.headers.get("if-none-match", ""))
         caller = request.state.caller
+        built: list[tiles.Tile] = []  # the tile, when it was not kept (for the metrics)
+
+        def build(session: Session) -> tiles.Tile:
+            built.append(tiles.built(session, caller=caller, asked=asked))
+            return built[0]
+
         found = await run_in_threadpool(
             request.app.state.databases.acting_for(caller).read_else_write,
             partial(tiles.kept, caller=caller, asked=asked, known=known),
-            partial(tiles.built, caller=caller, asked=asked),
+            build,
         )
+        TILE_CACHE.labels("built" if built else "hit").inc()
     except FugongError as error:
         return error_response(error)
     # Whose tile it is decides what is in it: shared caches may keep only anonymous ones.

@@ -19,6 +19,7 @@ import httpx2 as httpx
 from sqlalchemy import make_url
 
 from api import roles
+from geo.seed import demo_days_back
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / "bench" / ".cache" / "logs"
@@ -77,6 +78,8 @@ def fugong(database_url: str) -> Any:
         "PORT": str(port),
         "WORKERS": str(WORKERS),
         "FUGONG_ACCESS_LOG": "0",  # as the others: no line per request
+        # The demo's days lie in February 2020: store their route plans as today's would be.
+        "FUGONG_PLAN_DAYS_BACK": str(demo_days_back()),
     }
     command = [str(ROOT / ".venv/bin/fugong"), "serve", "--workers", str(WORKERS)]
     return started("fugong", command, env, port, "/health")

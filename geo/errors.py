@@ -9,7 +9,11 @@ FugongError
  ├── OutsideGeofence  OUTSIDE_GEOFENCE  a visit recorded away from its target
  ├── IdempotencyConflict  IDEMPOTENCY_CONFLICT  a key sent again with another payload; the
  │                                              first is kept
- └── RateLimited      RATE_LIMITED      too many failed logins, or logins at once: retry later
+ ├── RateLimited      RATE_LIMITED      too many failed logins, or logins at once: retry later
+ ├── Unavailable      SERVICE_UNAVAILABLE  the database cannot be reached; nothing was changed
+ └── Timeout          TIMEOUT           a statement or lock wait ran past its limit; rolled back
+
+geo/outage.py turns the database driver's failures into the last two.
 """
 
 
@@ -55,3 +59,11 @@ class RateLimited(FugongError):
     def __init__(self, message: str, retry_after_s: int) -> None:
         super().__init__(f"{message}; retry in {retry_after_s} s")
         self.retry_after_s = retry_after_s
+
+
+class Unavailable(FugongError):
+    code = "SERVICE_UNAVAILABLE"
+
+
+class Timeout(FugongError):
+    code = "TIMEOUT"

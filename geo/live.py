@@ -6,7 +6,8 @@ host) reaches the subscribers of all of them; no process keeps state the others 
 The connection outlives the database going away: when it is lost it is opened again, with a
 backoff doubling up to RECONNECT_MAX_S, and the subscribers stay subscribed and hear the
 changes committed once it is back. One log line says it was lost, one that it is back; the
-retries between them say nothing. Changes committed while it is down are not heard:
+retries between them say nothing; `wake()` (called by /ready once the database answers) cuts
+the backoff short. Changes committed while it is down are not heard:
 subscribers that must not miss one reread flagHistory after a gap.
 """
 
@@ -21,6 +22,8 @@ from typing import Any
 import orjson
 import psycopg2
 import psycopg2.extensions
+
+from geo.outage import first_line
 
 log = logging.getLogger("fugong.live")
 
@@ -51,11 +54,22 @@ class Listener:
         self._lost: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._listening: asyncio.Event | None = None
+        self._wake: asyncio.Event | None = None  # cuts a backoff short
 
     @property
     def connected(self) -> bool:
-        """Whether changes are being heard now (False before the first subscriber)."""
+        """Whether changes are being heard now (False until start() or a first subscriber)."""
         return self._connection is not None
+
+    def start(self) -> None:
+        """Listen from now on, not only from the first subscriber: readiness (/ready) reads
+        `connected`, and the first change after start is heard."""
+        self._start()
+
+    def wake(self) -> None:
+        """Try again now rather than at the end of the backoff: the database is known back."""
+        if self._wake is not None:
+            self._wake.set()
 
     @contextlib.asynccontextmanager
     async def subscribe(self) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
@@ -77,19 +91,23 @@ class Listener:
     def _start(self) -> None:
         if self._task is None:
             self._lost, self._listening = asyncio.Event(), asyncio.Event()
+            self._wake = asyncio.Event()
             self._task = asyncio.create_task(self._keep_listening(), name="fugong-listener")
 
     async def _keep_listening(self) -> None:
-        assert self._lost is not None and self._listening is not None
+        assert self._lost is not None and self._listening is not None and self._wake is not None
         failures = 0  # attempts since the connection was last up; the loss was logged as one
         while True:
             try:
                 connection = await asyncio.to_thread(self._connect)
             except psycopg2.Error as error:
                 if failures == 0:
-                    log.warning("cannot LISTEN for flag changes (%s); retrying", _line(error))
+                    log.warning("cannot LISTEN for flag changes (%s); retrying", first_line(error))
                 failures += 1
-                await asyncio.sleep(min(RECONNECT_MAX_S, RECONNECT_MIN_S * 2 ** (failures - 1)))
+                backoff_s = min(RECONNECT_MAX_S, RECONNECT_MIN_S * 2 ** (failures - 1))
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), backoff_s)
                 continue
             if failures:
                 log.warning("listening for flag changes again, after %d attempts", failures + 1)
@@ -113,7 +131,7 @@ class Listener:
         try:
             connection.poll()
         except psycopg2.Error as error:
-            log.warning("lost the LISTEN connection (%s); reconnecting", _line(error))
+            log.warning("lost the LISTEN connection (%s); reconnecting", first_line(error))
             self._drop()
             return
         while connection.notifies:
@@ -143,8 +161,3 @@ class Listener:
             self._task = None
         self._drop()
 
-
-def _line(error: BaseException) -> str:
-    """The first line of a driver's message: the rest is a hint, or a blank."""
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

@@ -21,6 +21,15 @@ def downgrade(connection: Connection, revision: str) -> None:
     command.downgrade(_config(connection), revision)
 
 
+def head() -> str:
+    """The newest revision: where `fugong migrate` brings a database."""
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(HERE))
+    return ScriptDirectory.from_config(config).get_current_head() or ""
+
+
 def _config(connection: Connection) -> Config:
     config = Config()
     config.set_main_option("script_location", str(HERE))

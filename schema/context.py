@@ -19,6 +19,7 @@ from geo.db import Databases
 from geo.errors import RateLimited
 from geo.flag_rules import DEFAULT_THRESHOLDS, Thresholds
 from geo.inspections import DEFAULT_FENCE, Fence
+from geo.retention import DEFAULT_RETENTION, Retention
 from geo.scope import ANONYMOUS, Caller
 from geo.throttle import DEFAULT_LOGIN_LIMITS, LoginLimits
 
@@ -37,6 +38,7 @@ class Context:
     issue_token: Callable[[int], str]
     thresholds: Thresholds = DEFAULT_THRESHOLDS
     fence: Fence = DEFAULT_FENCE
+    retention: Retention = DEFAULT_RETENTION  # which days' route plans are stored
     # Opens a queue of committed flag changes (geo.live.Listener.subscribe): the app's own.
     flag_changes: Callable[[], AbstractAsyncContextManager[asyncio.Queue[dict[str, Any]]]] = (
         _no_live_changes

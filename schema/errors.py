@@ -10,6 +10,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from geo.errors import FugongError
+from geo.outage import noted
 
 log = logging.getLogger("fugong.errors")
 
@@ -29,6 +30,8 @@ def coded(error: GraphQLError) -> GraphQLError:
         fallback = "GRAPHQL_PARSE_FAILED" if parse else "GRAPHQL_VALIDATION_FAILED"
         code = (error.extensions or {}).get("code") or fallback
         message = error.message
+    elif (failure := noted(original)) is not None:
+        code, message = failure.code, failure.message
     else:
         log.error("unexpected error in %s", error.path, exc_info=original)
         code, message = INTERNAL, "Internal server error; it has been logged"

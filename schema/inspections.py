@@ -220,7 +220,7 @@ class RouteQuery:
         # None is the default; 0 is a number, and refused by plan_key like any other out of range.
         inspectors = 1 if inspectors is None else inspectors
         shift_minutes = 480 if shift_minutes is None else shift_minutes
-        key = plan_key(zone_id, date, inspectors, shift_minutes)
+        key = plan_key(zone_id, date, inspectors, shift_minutes, context.retention)
         stored = await context.read_else_write(reused_plan, solved_plan, context.caller, key)
         done = await context.run(inspections.visited, key.zone_id, key.day)
         return InspectionPlan(stored=stored, done=done)

@@ -23,6 +23,9 @@ from geo.db import make_engine, sqlalchemy_url
 
 # The suite asks for introspection (GraphiQL's query is among its cases); a deployment does not.
 os.environ.setdefault("FUGONG_INTROSPECTION", "1")
+# The demo's days lie in February 2020: the suite (and every server it starts) stores their
+# route plans as a district's own days would be.
+os.environ.setdefault("FUGONG_PLAN_DAYS_BACK", str(seed.demo_days_back()))
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -26,6 +26,7 @@ from geo.routing.matrix import DETOUR_FACTOR, SPEED_KMH
 from geo.routing.plan import DEFAULT_SETTINGS, InspectionPlan, PlanSettings, solve_zone_day
 
 FORMAT = 1  # of the stored JSON and the fingerprint: raise it when either changes
+SOLVE_LIMIT_S = 60  # a solve's statements, and a wait for another request's solve of the key
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class PlanKey:
     day: date
     inspectors: int
     shift_minutes: int
+    keep: bool = True  # stored for reuse; False outside the retention window (geo/retention.py)
 
     @property
     def lock_name(self) -> str:
@@ -60,7 +62,21 @@ def solved(
     connection: Connection, key: PlanKey, settings: PlanSettings = DEFAULT_SETTINGS
 ) -> StoredPlan:
     """The stored plan, solved and stored first unless it holds. In a transaction on the
-    primary: the lock waits for a request solving the same key, and is held to the commit."""
+    primary: the lock waits for a request solving the same key, and is held to the commit.
+    A key not to keep is solved and answered only."""
+    if not key.keep:
+        inputs = zone_day(connection, key.zone_id, key.day, settings.rules)
+        plan, _ = _solve(connection, key, inputs, settings)
+        return StoredPlan(plan, datetime.now(UTC), 1, inputs.visited)
+    # The solver keeps its own limit (settings.time_limit_s): a serving connection's short
+    # statement and lock timeouts would cut a road matrix, or a wait for another's solve.
+    connection.execute(
+        text(
+            "SELECT set_config('statement_timeout', :limit, true),"
+            " set_config('lock_timeout', :limit, true)"
+        ),
+        {"limit": f"{SOLVE_LIMIT_S}s"},
+    )
     connection.execute(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"), {"name": key.lock_name}
     )
@@ -69,10 +85,7 @@ def solved(
     stored = _fresh(connection, key, inputs, settings)
     if stored is not None:
         return stored
-    inputs_print = fingerprint(inputs, inputs.due, settings)
-    started = time.perf_counter()
-    plan = solve_zone_day(connection, inputs, key.inspectors, key.shift_minutes, settings)
-    solve_ms = round((time.perf_counter() - started) * 1000)
+    plan, solve_ms = _solve(connection, key, inputs, settings)
     row = connection.execute(
         _UPSERT,
         {
@@ -80,12 +93,28 @@ def solved(
             "day": key.day,
             "inspectors": key.inspectors,
             "shift_minutes": key.shift_minutes,
-            "fingerprint": inputs_print,
+            "fingerprint": fingerprint(inputs, inputs.due, settings),
             "plan": json.dumps(plan_json(plan), ensure_ascii=False),
             "solve_ms": solve_ms,
         },
     ).one()
     return StoredPlan(plan, row.planned_at, row.solves, inputs.visited)
+
+
+def _solve(
+    connection: Connection, key: PlanKey, inputs: ZoneDay, settings: PlanSettings
+) -> tuple[InspectionPlan, int]:
+    """The plan and the milliseconds its solve took (also told to SOLVES' observers)."""
+    started = time.perf_counter()
+    plan = solve_zone_day(connection, inputs, key.inspectors, key.shift_minutes, settings)
+    seconds = time.perf_counter() - started
+    for observe in SOLVE_OBSERVERS:
+        observe(seconds)
+    return plan, round(seconds * 1000)
+
+
+# Called with each solve's seconds: how the server's metrics count solves without geo knowing.
+SOLVE_OBSERVERS: list[Callable[[float], None]] = []
 
 
 def stored_plan(

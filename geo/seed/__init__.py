@@ -8,8 +8,11 @@ The same `enterprises` count always gives the same rows.
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import Connection, text
 
+from geo.days import today
 from geo.errors import BadInput
 from geo.seed import demo
 from geo.seed.accounts import add_demo_accounts
@@ -17,6 +20,13 @@ from geo.seed.daily import seed_daily
 from geo.seed.load import TABLES, advance_sequences, analyze, copy_batches
 
 DEMO_ENTERPRISES = 2000
+DEMO_FIRST_DAY = date(2020, 2, 1)
+
+
+def demo_days_back() -> int:
+    """Days from the demo's February 2020 to today: FUGONG_PLAN_DAYS_BACK that stores the
+    demo's route plans as a district's own days would be (geo/retention.py)."""
+    return (today() - DEMO_FIRST_DAY).days
 
 
 def seed(

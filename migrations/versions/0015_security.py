@@ -1,7 +1,7 @@
 """security: hash chains through the append-only logs, row-level security, login throttling
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 """
 
 from alembic import op
@@ -9,7 +9,7 @@ from alembic import op
 from migrations import sql_file
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
