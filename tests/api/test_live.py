@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -19,10 +15,8 @@ from sqlalchemy import Engine, text
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-import migrations
-from geo import seed
 from geo.db import make_engine
-from tests.conftest import scratch_database
+from tests.live import seeded_database, served
 
 JINFENG = "350112109"
 PROTOCOL = "graphql-transport-ws"
@@ -32,52 +26,16 @@ UPDATE = """mutation ($id: ID!, $input: ResumptionInput!) {
   updateResumption(targetId: $id, input: $input) { color } }"""
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]  # type: ignore[no-any-return]
-
-
 @pytest.fixture(scope="module")
 def live_db(engine: Engine) -> Iterator[str]:
-    with scratch_database(engine, "live") as url:
-        scratch = make_engine(url)
-        with scratch.begin() as connection:
-            migrations.upgrade(connection)
-            seed.seed(connection, enterprises=200)
-        scratch.dispose()
+    with seeded_database(engine, "live", enterprises=200) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def servers(live_db: str) -> Iterator[list[str]]:
-    ports = [free_port(), free_port()]
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "api", "serve"],
-            env={**os.environ, "DATABASE_URL": live_db, "PORT": str(port)},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for port in ports
-    ]
-    bases = [f"http://127.0.0.1:{port}" for port in ports]
-    try:
-        for base in bases:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{base}/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, f"{base} did not start"
-                time.sleep(0.1)
-        yield bases
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(10)
+    with served(live_db) as first, served(live_db) as second:
+        yield [first, second]
 
 
 def login(base: str, username: str) -> str:
