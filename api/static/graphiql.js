@@ -20,7 +20,7 @@ function App() {
   return React.createElement(GraphiQL, {
     fetcher,
     defaultQuery: EXAMPLE,
-    query: params.get("query") || undefined,
+    query: params.get("q") || undefined, // ?query= would run it: GET is a GraphQL request
     plugins: [GraphiQLPluginExplorer.explorerPlugin()],
     defaultEditorToolsVisibility: true,
     isHeadersEditorEnabled: true,
