@@ -191,5 +191,5 @@ def graphql(base: str, query: str, token: str | None = None, **variables: Any) -
 
 
 def login(base: str, username: str) -> str:
-    query = "mutation ($u: String!) { login(username: $u, password: \"demo\") }"
+    query = 'mutation ($u: String!) { login(username: $u, password: "demo") }'
     return graphql(base, query, u=username)["login"]  # type: ignore[no-any-return]

@@ -157,7 +157,9 @@ def test_rentals_only_for_an_officer_after_logging_in(live_server, open_page):
     token = login(live_server, "district")
     expected = counts_in(live_server, view_bbox(watched), token)
     assert expected["rental_properties"] > 0
-    page.wait_for_function(f"() => fugong.drawn().rental_properties === {expected['rental_properties']}")
+    page.wait_for_function(
+        f"() => fugong.drawn().rental_properties === {expected['rental_properties']}"
+    )
     ready(watched)
     assert drawn(watched) == expected
     # Logging out takes them away again.
