@@ -394,7 +394,8 @@ $("town").addEventListener("change", (event) => {
 map.on("idle", reportDrawn);
 layerToggles();
 showWho();
-map.on("load", async () => {
+// Not "load": that waits for every tile, and a base map that fails would hold the page.
+map.once("style.load", async () => {
   try {
     await Promise.all([loadTowns(), loadLegend()]);
     subscribe();
