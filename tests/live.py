@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx2 as httpx
 from sqlalchemy import Engine
@@ -68,3 +69,18 @@ def served(database_url: str, **environment: str) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(10)
+
+
+def post(base: str, query: str, token: str | None = None, **variables: Any) -> dict[str, Any]:
+    """A GraphQL request as any client sends it; the whole answer (data and errors)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = httpx.post(
+        f"{base}/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
+    return response.json()  # type: ignore[no-any-return]
+
+
+def login(base: str, username: str) -> str:
+    """A demo account's token, logged in through the API."""
+    query = 'mutation ($u: String!) { login(username: $u, password: "demo") }'
+    return post(base, query, u=username)["data"]["login"]  # type: ignore[no-any-return]

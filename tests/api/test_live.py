@@ -9,14 +9,13 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx2 as httpx
 import pytest
 from sqlalchemy import Engine, text
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from geo.db import make_engine
-from tests.live import seeded_database, served
+from tests.live import login, post, seeded_database, served
 
 JINFENG = "350112109"
 PROTOCOL = "graphql-transport-ws"
@@ -36,20 +35,6 @@ def live_db(engine: Engine) -> Iterator[str]:
 def servers(live_db: str) -> Iterator[list[str]]:
     with served(live_db) as first, served(live_db) as second:
         yield [first, second]
-
-
-def login(base: str, username: str) -> str:
-    query = f'mutation {{ login(username: "{username}", password: "demo") }}'
-    return httpx.post(f"{base}/graphql", json={"query": query}).json()["data"]["login"]
-
-
-def post(base: str, token: str, query: str, **variables) -> dict:
-    response = httpx.post(
-        f"{base}/graphql",
-        json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    return response.json()
 
 
 def enterprise_in(live_db: str, inside: bool) -> int:
@@ -91,11 +76,11 @@ def test_a_change_through_one_process_reaches_a_subscriber_of_the_other(servers,
         # A change outside Jinfeng is not for this subscriber; the one inside is.
         outside = {"status": "NOT_RESUMED"}
         assert "errors" not in post(
-            second, district, UPDATE, id=f"Enterprise:{elsewhere}", input=outside
+            second, UPDATE, district, id=f"Enterprise:{elsewhere}", input=outside
         )
         sent = time.monotonic()
         body = post(
-            second, town, UPDATE, id=f"Enterprise:{jinfeng}", input={"status": "NOT_RESUMED"}
+            second, UPDATE, town, id=f"Enterprise:{jinfeng}", input={"status": "NOT_RESUMED"}
         )
         assert body["data"]["updateResumption"]["color"] == "RED", body
         message = json.loads(websocket.recv(5))

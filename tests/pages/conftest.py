@@ -18,12 +18,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx2 as httpx
 import pytest
 from playwright.sync_api import Browser, Page, Request, Route, sync_playwright
 from sqlalchemy import Engine
 
-from tests.live import seeded_database, served
+from tests.live import post, seeded_database, served
 
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 CHROMIUM = "/usr/bin/chromium"
@@ -183,15 +182,7 @@ def _origin(url: str) -> str:
 
 
 def graphql(base: str, query: str, token: str | None = None, **variables: Any) -> dict[str, Any]:
-    """A query as any client sends it; its data (errors fail the test)."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    body = httpx.post(
-        f"{base}/graphql", json={"query": query, "variables": variables}, headers=headers
-    ).json()
+    """A query's data (errors fail the test)."""
+    body = post(base, query, token, **variables)
     assert not body.get("errors"), body["errors"]
     return body["data"]  # type: ignore[no-any-return]
-
-
-def login(base: str, username: str) -> str:
-    query = 'mutation ($u: String!) { login(username: $u, password: "demo") }'
-    return graphql(base, query, u=username)["login"]  # type: ignore[no-any-return]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.pages.conftest import login
+from tests.live import login
 
 CALLS = """async ([base, token]) => {
   const result = {};

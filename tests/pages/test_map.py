@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.pages.conftest import Watched, graphql, login
+from tests.live import login
+from tests.pages.conftest import Watched, graphql
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 GUHUAI = "350112105"
