@@ -14,6 +14,7 @@ from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
 
 from api.pages import page
 from api.refusal import refuse
@@ -68,9 +69,12 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         return response
 
     async def process_result(self, request: Any, result: ExecutionResult) -> Any:
-        if result.data is None and result.errors:
+        processed = await super().process_result(request, result)
+        if isinstance(result, PreExecutionError):  # unparsable, invalid, over a limit
             request.state.not_executed = True
-        return await super().process_result(request, result)
+            if wants_graphql_response(request.headers.get("accept", "")):
+                processed.pop("data", None)  # the spec: no data entry when nothing ran
+        return processed
 
     async def execute_operation(self, request: Any, request_adapter: Any, **kwargs: Any) -> Any:
         try:

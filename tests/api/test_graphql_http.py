@@ -27,14 +27,16 @@ def test_graphql_response_json_is_negotiated(client):
 @pytest.mark.parametrize(
     ("query", "code"),
     [("{ area(code: ", "GRAPHQL_PARSE_FAILED"),
-     ("{ area(code: 1) { nope } }", "GRAPHQL_VALIDATION_FAILED")],
+     ("{ area(code: 1) { nope } }", "GRAPHQL_VALIDATION_FAILED"),
+     ("{ " + " ".join(f"a{i}: areas {{ code }}" for i in range(40)) + " }",
+      "QUERY_TOO_MANY_ALIASES")],
 )  # fmt: skip
 def test_a_request_that_never_ran_is_400_under_graphql_response_json(client, query, code):
     response = client.post("/graphql", json={"query": query}, headers={"Accept": RESPONSE})
     assert response.status_code == 400
     assert response.headers["content-type"].startswith(RESPONSE)
     body = response.json()
-    assert body.get("data") is None and body["errors"][0]["extensions"]["code"] == code
+    assert "data" not in body and body["errors"][0]["extensions"]["code"] == code
     # Under application/json, as before: 200 with the errors.
     assert client.post("/graphql", json={"query": query}).status_code == 200
 
