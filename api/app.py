@@ -83,6 +83,7 @@ class FugongGraphQL(GraphQLOverHTTP):
             flag_changes=request.app.state.listener.subscribe,
             # WebSockets name their caller in connection_init (on_ws_connect), not per request.
             caller=getattr(request.state, "caller", ANONYMOUS),
+            websocket=isinstance(request, WebSocket),
         )
 
     async def on_ws_connect(self, context: Context) -> None:

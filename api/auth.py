@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -30,7 +31,8 @@ def issue_token(settings: Settings, account_id: int) -> str:
     return jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM)
 
 
-def account_of_token(settings: Settings, token: str) -> int:
+def account_of_token(settings: Settings, token: str) -> tuple[int, datetime]:
+    """The account a token names, and when the token expires."""
     try:
         claims = jwt.decode(
             token,
@@ -39,25 +41,26 @@ def account_of_token(settings: Settings, token: str) -> int:
             issuer=ISSUER,
             options={"require": ["exp", "sub", "iss"]},
         )
-        return int(claims["sub"])
+        return int(claims["sub"]), datetime.fromtimestamp(claims["exp"], UTC)
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("the token has expired; log in again") from None
-    except (jwt.InvalidTokenError, ValueError):
+    except (jwt.InvalidTokenError, ValueError, TypeError, OverflowError):
         raise Unauthenticated("the token is not one this server signed") from None
 
 
 def caller_of(
     settings: Settings, sessions: sessionmaker[Session], authorization: str | None
 ) -> Caller:
-    """The caller an Authorization header names: anonymous without one."""
+    """The caller an Authorization header names, until its token expires: anonymous without
+    one."""
     if not authorization:
         return ANONYMOUS
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("send the token as 'Authorization: Bearer <token>'")
-    account_id = account_of_token(settings, token.strip())
+    account_id, expires_at = account_of_token(settings, token.strip())
     with sessions() as session:
-        return accounts.caller(session, account_id)
+        return replace(accounts.caller(session, account_id), expires_at=expires_at)
 
 
 class Authentication:

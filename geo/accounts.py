@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -87,6 +89,17 @@ def caller(session: Session, account_id: int) -> Caller:
     if row is None or row.disabled:
         raise Unauthenticated("this account no longer exists or is disabled; log in again")
     return Caller(account_id, row.username, row.role, row.town_id)
+
+
+def current(session: Session, named: Caller, now: datetime | None = None) -> Caller:
+    """The caller as their account stands now, for a connection that named them a while ago
+    (a WebSocket): Unauthenticated once their token has expired or the account is disabled."""
+    if named.anonymous:
+        return named
+    assert named.account_id is not None
+    if named.expires_at is not None and (now or datetime.now(UTC)) >= named.expires_at:
+        raise Unauthenticated("the token has expired; log in again")
+    return replace(caller(session, named.account_id), expires_at=named.expires_at)
 
 
 def listing(session: Session) -> Sequence[RowMapping]:

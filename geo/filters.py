@@ -83,9 +83,11 @@ def area_id_of(session: Session, code: str) -> int:
 
 
 def subtree_ids(area_id: int | None) -> Select[tuple[int]]:
-    """The ids of an area and of every area below it, as a subquery."""
+    """The ids of an area and of every area below it, as a subquery. Its CTE is anonymous:
+    SQLAlchemy names each one apart, so a statement may hold as many subtrees as it needs (the
+    caller's scope and an areaCode filter, say); a fixed name would clash."""
     area = Area.__table__
-    tree = select(area.c.id).where(area.c.id == area_id).cte("subtree", recursive=True)
+    tree = select(area.c.id).where(area.c.id == area_id).cte(recursive=True)
     tree = tree.union_all(select(area.c.id).where(area.c.parent_id == tree.c.id))
     return select(tree.c.id)
 
@@ -150,9 +152,7 @@ def within_nearest(
     )
     # Once, in a CTE: each of the two uses below would otherwise scan for it again. A hair
     # beyond the farthest, so that rounding never drops it.
-    reach = select((func.max(candidates.c.distance_m) * (1 + 1e-9) + 0.001).label("reach_m")).cte(
-        "nearest_reach"
-    )
+    reach = select((func.max(candidates.c.distance_m) * (1 + 1e-9) + 0.001).label("reach_m")).cte()
     reach_m = select(reach.c.reach_m).scalar_subquery()
     reach_box = func.ST_Expand(point, _reach_deg(point, near.radius_m, reach_m) * 1.01)
     return column.op("&&")(reach_box) & func.ST_DWithin(cast(column, Geography), geography, reach_m)

@@ -129,7 +129,7 @@ def tallied(kinds: Collection[TargetKind], day: Day | None) -> Select[Any]:
 def _counts_below(roots: Select[Any], kinds: Collection[TargetKind], day: Day | None) -> Subquery:
     """(root_id, green, yellow, red, total) of the targets anywhere below each root area."""
     below = select(AREA.c.id, AREA.c.id.label("root_id")).where(AREA.c.id.in_(roots))
-    below_cte = below.cte("below", recursive=True)
+    below_cte = below.cte(recursive=True)
     below_cte = below_cte.union_all(
         select(AREA.c.id, below_cte.c.root_id).where(AREA.c.parent_id == below_cte.c.id)
     )

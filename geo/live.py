@@ -2,6 +2,12 @@
 
 Every process listens on its own connection, so a change committed through any process (or
 host) reaches the subscribers of all of them; no process keeps state the others could lack.
+
+The connection outlives the database going away: when it is lost it is opened again, with a
+backoff doubling up to RECONNECT_MAX_S, and the subscribers stay subscribed and hear the
+changes committed once it is back. One log line says it was lost, one that it is back; the
+retries between them say nothing. Changes committed while it is down are not heard:
+subscribers that must not miss one reread flagHistory after a gap.
 """
 
 from __future__ import annotations
@@ -20,7 +26,18 @@ log = logging.getLogger("fugong.live")
 
 CHANNEL = "flag_changed"
 QUEUE_SIZE = 1000  # per subscriber; a subscriber that falls this far behind loses the oldest
-RECONNECT_S = 1.0
+RECONNECT_MIN_S = 0.5
+RECONNECT_MAX_S = 10.0
+# A connection to a host that vanished (no reset, no FIN) is noticed by TCP keepalives, and a
+# connection attempt to one gives up, within about half a minute.
+CONNECT_OPTIONS: dict[str, Any] = {
+    "application_name": "fugong-listener",
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+}
 
 
 class Listener:
@@ -29,65 +46,105 @@ class Listener:
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
         self.queues: set[asyncio.Queue[dict[str, Any]]] = set()
-        self.connection: psycopg2.extensions.connection | None = None
-        self._starting = asyncio.Lock()
-        self._reconnecting: asyncio.Future[None] | None = None
+        self._connection: psycopg2.extensions.connection | None = None
+        self._fd: int | None = None  # kept: a closed connection no longer tells its fileno()
+        self._lost: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._listening: asyncio.Event | None = None
+
+    @property
+    def connected(self) -> bool:
+        """Whether changes are being heard now (False before the first subscriber)."""
+        return self._connection is not None
 
     @contextlib.asynccontextmanager
     async def subscribe(self) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
-        """A queue of change payloads, from the moment this returns until the block exits."""
-        await self._ensure_listening()
+        """A queue of change payloads, from the moment this returns until the block exits. While
+        the database is away the queue stays open and fills again once it is back."""
+        self._start()
+        assert self._listening is not None
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_SIZE)
         self.queues.add(queue)
         try:
+            # A subscriber waits for LISTEN (at most as long as a connection attempt), so that
+            # a change made right after it subscribed is heard.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._listening.wait(), CONNECT_OPTIONS["connect_timeout"])
             yield queue
         finally:
             self.queues.discard(queue)
 
-    async def _ensure_listening(self) -> None:
-        async with self._starting:
-            if self.connection is None:
-                self.connection = await asyncio.to_thread(self._connect)
-                asyncio.get_running_loop().add_reader(self.connection.fileno(), self._on_readable)
+    def _start(self) -> None:
+        if self._task is None:
+            self._lost, self._listening = asyncio.Event(), asyncio.Event()
+            self._task = asyncio.create_task(self._keep_listening(), name="fugong-listener")
+
+    async def _keep_listening(self) -> None:
+        assert self._lost is not None and self._listening is not None
+        failures = 0  # attempts since the connection was last up; the loss was logged as one
+        while True:
+            try:
+                connection = await asyncio.to_thread(self._connect)
+            except psycopg2.Error as error:
+                if failures == 0:
+                    log.warning("cannot LISTEN for flag changes (%s); retrying", _line(error))
+                failures += 1
+                await asyncio.sleep(min(RECONNECT_MAX_S, RECONNECT_MIN_S * 2 ** (failures - 1)))
+                continue
+            if failures:
+                log.warning("listening for flag changes again, after %d attempts", failures + 1)
+            self._connection, self._fd = connection, connection.fileno()
+            asyncio.get_running_loop().add_reader(self._fd, self._on_readable)
+            self._listening.set()
+            await self._lost.wait()  # _on_readable has logged the loss
+            self._lost.clear()
+            failures = 1
 
     def _connect(self) -> psycopg2.extensions.connection:
-        connection = psycopg2.connect(self.dsn, application_name="fugong-listener")
+        connection = psycopg2.connect(self.dsn, **CONNECT_OPTIONS)
         connection.set_isolation_level(psycopg2.extensions.ISOLATION_LEVEL_AUTOCOMMIT)
         with connection.cursor() as cursor:
             cursor.execute(f"LISTEN {CHANNEL}")
         return connection
 
     def _on_readable(self) -> None:
-        assert self.connection is not None
+        connection = self._connection
+        assert connection is not None
         try:
-            self.connection.poll()
-        except psycopg2.Error:
-            log.warning("lost the LISTEN connection; reconnecting", exc_info=True)
+            connection.poll()
+        except psycopg2.Error as error:
+            log.warning("lost the LISTEN connection (%s); reconnecting", _line(error))
             self._drop()
-            self._reconnecting = asyncio.ensure_future(self._reconnect())
             return
-        while self.connection.notifies:
-            payload = orjson.loads(self.connection.notifies.pop(0).payload)
+        while connection.notifies:
+            payload = orjson.loads(connection.notifies.pop(0).payload)
             for queue in self.queues:
                 if queue.full():
                     queue.get_nowait()
                 queue.put_nowait(payload)
 
-    async def _reconnect(self) -> None:
-        # Changes committed while the connection is down are not heard: subscribers that must
-        # not miss one reread flagHistory after a gap.
-        while self.connection is None:
-            await asyncio.sleep(RECONNECT_S)
-            try:
-                await self._ensure_listening()
-            except psycopg2.Error:
-                log.warning("still cannot LISTEN; retrying", exc_info=True)
-
     def _drop(self) -> None:
-        if self.connection is not None:
-            asyncio.get_running_loop().remove_reader(self.connection.fileno())
-            self.connection.close()
-            self.connection = None
+        """Stop watching the connection and close it; the listening task then opens another."""
+        if self._fd is not None:
+            asyncio.get_running_loop().remove_reader(self._fd)
+            self._fd = None
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        if self._listening is not None and self._lost is not None:
+            self._listening.clear()
+            self._lost.set()
 
     async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
         self._drop()
+
+
+def _line(error: BaseException) -> str:
+    """The first line of a driver's message: the rest is a hint, or a blank."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -6,8 +6,9 @@
     rental address   hidden     full       full          masked
 
 The town officer is the one with a need; an inspector needs the address of a home to visit it.
-Scope already limits a town officer to their town and an inspector to their zones. Every full
-read is audited.
+A role counts on the caller's own rows only (their town, their zones: geo.scope.own); on the
+public rows of other towns, which everyone sees, they see personal data as anyone does. Every
+full read is audited.
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ POLICY: dict[Personal, dict[Role | None, Disclosure]] = {
 }  # fmt: skip
 
 
-def disclosure(caller: Caller, field: Personal) -> Disclosure:
-    return POLICY[field][caller.role]
+def disclosure(caller: Caller, field: Personal, own: bool) -> Disclosure:
+    """How `caller` sees `field` of a row; `own`: whether the row is theirs (geo.scope)."""
+    return POLICY[field][caller.role if own else None]
 
 
 def mask_phone(phone: str) -> str:
@@ -69,9 +71,9 @@ MASKS = {
 }
 
 
-def shown(caller: Caller, field: Personal, value: str | None) -> str | None:
+def shown(caller: Caller, field: Personal, value: str | None, own: bool) -> str | None:
     """The value as this caller may see it."""
-    way = disclosure(caller, field)
+    way = disclosure(caller, field, own)
     if value is None or way is Disclosure.HIDDEN:
         return None
     return value if way is Disclosure.FULL else MASKS[field](value)

@@ -33,7 +33,7 @@ from geo.errors import BadInput, NotFound
 from geo.filters import SpatialFilter, compile_filter, within_nearest
 from geo.layers import AREAS, Layer
 from geo.models import AreaLevel
-from geo.scope import Caller, visible
+from geo.scope import Caller, ownership, visible
 from geo.srid import STORAGE_SRID
 
 
@@ -47,10 +47,12 @@ class Page:
         return self.rows[-1]["cursor"] if self.rows else None
 
 
-def _columns(
-    layer: Layer, distance: ColumnElement[float] | None = None
+def row_columns(
+    layer: Layer, caller: Caller | None = None, distance: ColumnElement[float] | None = None
 ) -> list[ColumnElement[Any]]:
-    """Every attribute column but the geometries, which are fetched in the CRS asked for.
+    """Every attribute column but the geometries, which are fetched in the CRS asked for; for
+    a caller, whether the row is their own (`own`, geo.scope.ownership), which decides how
+    they see its personal data.
 
     Flagged layers store their flag (flag_color, flag_reason, flag_since, flag_overridden),
     so it comes with the other columns.
@@ -58,6 +60,8 @@ def _columns(
     columns: list[ColumnElement[Any]] = [
         c for c in layer.table.c if not hasattr(c.type, "geometry_type")
     ]
+    if caller is not None:
+        columns.append(ownership(layer, caller).label("own"))
     if distance is not None:
         columns.append(distance.label("distance_m"))
     return columns
@@ -113,7 +117,7 @@ def page(
     shown_distance = None if distance is None else chosen.c.sort_key
     cursor = cursor_of(chosen.c.sort_key, chosen.c.id)
     if edge is None:
-        columns = _columns(layer, shown_distance)
+        columns = row_columns(layer, caller, shown_distance)
     else:
         row = selection.Row(layer, caller, shown_distance, cursor)
         columns = [selection.json_object(row, edge).cast(String).label("edge")]
@@ -145,13 +149,14 @@ def listing(
     """Every row that matches, for the small layers that are not paged."""
     clauses, distance = filtered(session, caller, layer, spatial, None)
     order = [distance] if distance is not None else []
-    query = select(*_columns(layer, distance)).where(*clauses).order_by(*order, layer.table.c.id)
+    query = select(*row_columns(layer, caller, distance)).where(*clauses)
+    query = query.order_by(*order, layer.table.c.id)
     return session.execute(query).mappings().all()
 
 
 def area_by_code(session: Session, code: str) -> RowMapping | None:
     return (
-        session.execute(select(*_columns(AREAS)).where(AREAS.table.c.code == code))
+        session.execute(select(*row_columns(AREAS)).where(AREAS.table.c.code == code))
         .mappings()
         .first()
     )
@@ -161,7 +166,7 @@ def areas(
     session: Session, level: AreaLevel | None, parent_code: str | None
 ) -> Sequence[RowMapping]:
     table = AREAS.table
-    query = select(*_columns(AREAS)).order_by(table.c.code)
+    query = select(*row_columns(AREAS)).order_by(table.c.code)
     if level is not None:
         query = query.where(table.c.level == level)
     if parent_code is not None:
@@ -174,7 +179,8 @@ def areas(
 
 def area_children(session: Session, parent_ids: Sequence[int]) -> dict[int, list[RowMapping]]:
     table = AREAS.table
-    query = select(*_columns(AREAS)).where(table.c.parent_id.in_(parent_ids)).order_by(table.c.code)
+    query = select(*row_columns(AREAS)).where(table.c.parent_id.in_(parent_ids))
+    query = query.order_by(table.c.code)
     children: dict[int, list[RowMapping]] = {}
     for row in session.execute(query).mappings():
         children.setdefault(row["parent_id"], []).append(row)
@@ -186,7 +192,7 @@ def rows_by_id(
 ) -> dict[int, RowMapping]:
     """The rows with these ids that the caller may see."""
     scope = visible(layer, caller)
-    query = select(*_columns(layer)).where(layer.table.c.id.in_(ids))
+    query = select(*row_columns(layer, caller)).where(layer.table.c.id.in_(ids))
     if scope is not None:
         query = query.where(scope)
     return {row["id"]: row for row in session.execute(query).mappings()}

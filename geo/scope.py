@@ -1,21 +1,30 @@
 """Who may see what: the caller, and the SQL that keeps every query inside the caller's scope.
 
+A scope narrows what is private and what may be changed; it never hides what is public. What
+each role reads of each layer (READS, the same table as data):
+
 layer               anonymous  inspector        town officer   district officer
 areas               all        all              all            all
-enterprises, sites  all        their zones      their town     all
+enterprises, sites  all        all              all            all
 rentals             none       their zones      their town     all
 patrol zones        none       their zones      their town     all
 quarantine sites    none       their zones      their town     all
 inspections         none       their zones      their town     all
                                and their own
+
+Their own rows (their town, their zones; a district officer's are all) are where their role
+counts: there they may change things (require_change) and see personal data as geo.privacy
+says; elsewhere they see a row as anyone does. Each row read for a caller says which (`own`).
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, select
+from sqlalchemy import ColumnElement, false, func, select, true
 from sqlalchemy.orm import Session
 
 from geo import layers
@@ -24,8 +33,6 @@ from geo.filters import subtree_ids
 from geo.layers import Layer
 from geo.models import AccountZone, PatrolZone, Role
 
-PUBLIC_LAYERS = (layers.AREAS, layers.ENTERPRISES, layers.CONSTRUCTION_SITES)
-
 
 @dataclass(frozen=True)
 class Caller:
@@ -33,6 +40,7 @@ class Caller:
     username: str = "anonymous"
     role: Role | None = None
     town_id: int | None = None  # a town officer's town
+    expires_at: datetime | None = None  # when the token that named them expires
 
     @property
     def anonymous(self) -> bool:
@@ -42,12 +50,54 @@ class Caller:
 ANONYMOUS = Caller()
 
 
+class Reach(enum.Enum):
+    ALL = "all"
+    OWN = "own"  # their town, or their zones
+    NONE = "none"
+
+
+_A, _O, _N = Reach.ALL, Reach.OWN, Reach.NONE
+ROLES: tuple[Role | None, ...] = (None, Role.INSPECTOR, Role.TOWN_OFFICER, Role.DISTRICT_OFFICER)
+READS: dict[str, tuple[Reach, ...]] = {  # by GraphQL type name
+    #                          anonymous inspector town district
+    layers.AREAS.type_name:              (_A, _A, _A, _A),
+    layers.ENTERPRISES.type_name:        (_A, _A, _A, _A),
+    layers.CONSTRUCTION_SITES.type_name: (_A, _A, _A, _A),
+    layers.RENTAL_PROPERTIES.type_name:  (_N, _O, _O, _A),
+    layers.PATROL_ZONES.type_name:       (_N, _O, _O, _A),
+    layers.QUARANTINE_SITES.type_name:   (_N, _O, _O, _A),
+    layers.INSPECTIONS.type_name:        (_N, _O, _O, _A),
+}  # fmt: skip
+
+
+def reach(layer: Layer, caller: Caller) -> Reach:
+    return READS[layer.type_name][ROLES.index(caller.role)]
+
+
 def visible(layer: Layer, caller: Caller) -> ColumnElement[bool] | None:
     """The WHERE clause that limits `layer` to what `caller` may see; None when it is all."""
-    if layer is layers.AREAS or caller.role is Role.DISTRICT_OFFICER:
+    way = reach(layer, caller)
+    if way is Reach.ALL:
+        return None
+    return false() if way is Reach.NONE else own(layer, caller)
+
+
+def ownership(layer: Layer, caller: Caller) -> ColumnElement[bool]:
+    """Whether a row that `caller` sees is one of their own, as a column of the row."""
+    if caller.anonymous:
+        return false()
+    clause = own(layer, caller)
+    # Rows seen only where they are one's own need no test.
+    return true() if clause is None or reach(layer, caller) is Reach.OWN else clause
+
+
+def own(layer: Layer, caller: Caller) -> ColumnElement[bool] | None:
+    """The WHERE clause of the rows that are the caller's own: their town, their zones; None
+    when every row is (a district officer), nothing when they are anonymous."""
+    if caller.role is Role.DISTRICT_OFFICER:
         return None
     if caller.role is Role.TOWN_OFFICER:
-        return layer.table.c.area_id.in_(subtree_ids(caller.town_id))
+        return layer.area_column.in_(subtree_ids(caller.town_id))
     if caller.role is Role.INSPECTOR:
         link = AccountZone.__table__
         zone_ids = select(link.c.zone_id).where(link.c.account_id == caller.account_id)
@@ -58,7 +108,7 @@ def visible(layer: Layer, caller: Caller) -> ColumnElement[bool] | None:
             # Recorded a few metres off, over a zone's edge, a visit is still its inspector's.
             return in_zones | (layer.table.c.account_id == caller.account_id)
         return in_zones
-    return None if layer in PUBLIC_LAYERS else false()
+    return false()
 
 
 def _union_of_zones(zone_ids: Any) -> Any:
@@ -82,8 +132,8 @@ def require_visit(session: Session, caller: Caller, layer: Layer, row_id: int) -
     exists = session.execute(select(table.c.id).where(table.c.id == row_id)).first()
     if exists is None:
         raise NotFound(f"no {layer.type_name} has the id {row_id}")
-    scope = visible(layer, caller)
-    if scope is not None:
-        inside = session.execute(select(table.c.id).where(table.c.id == row_id, scope)).first()
+    mine = own(layer, caller)
+    if mine is not None:
+        inside = session.execute(select(table.c.id).where(table.c.id == row_id, mine)).first()
         if inside is None:
             raise Forbidden(f"{layer.type_name}:{row_id} is outside your town or zones")

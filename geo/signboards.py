@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import ColumnElement, RowMapping, exists, func, literal, select, update
+from sqlalchemy import RowMapping, exists, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from geo import layers
 from geo.errors import BadInput, NotFound
 from geo.filters import area_subtree
 from geo.flag_counts import color_as_of, cutoff, today
 from geo.flag_rules import TargetKind
 from geo.flags import Executor
 from geo.models import Enterprise, FlagColor, Signboard
+from geo.queries import row_columns
+from geo.scope import Caller, visible
 
 ENTERPRISE = Enterprise.__table__
 SIGNBOARD = Signboard.__table__
@@ -54,14 +57,14 @@ def stale_signboards(
     session: Executor,
     area_code: str | None,
     day: date | None,
-    scope: ColumnElement[bool] | None = None,
+    caller: Caller | None = None,
     first: int | None = None,
     after_id: int = 0,
 ) -> list[RowMapping]:
     """Enterprises in the area (and below; None: everywhere) back at work on `day` (None:
-    today) whose board was not updated that day, in id order; `scope` narrows them to what the
-    caller may see, first/after_id page them. Each row holds the enterprise's columns as
-    geo.queries reads them, `day_color` (its flag at the end of the day) and `last_updated_on`
+    today) whose board was not updated that day, in id order; a `caller` sees those they may
+    see, first/after_id page them. Each row holds the enterprise's columns as geo.queries
+    reads them for the caller, `day_color` (its flag at the end of the day) and `last_updated_on`
     (its last update on or before the day, or None)."""
     day = day or today()
     color = color_as_of(TargetKind.ENTERPRISE, cutoff(day))
@@ -76,7 +79,7 @@ def stale_signboards(
     updated_that_day = exists().where(
         SIGNBOARD.c.enterprise_id == ENTERPRISE.c.id, SIGNBOARD.c.days.op("@>")(day)
     )
-    columns = [c for c in ENTERPRISE.c if not hasattr(c.type, "geometry_type")]
+    columns = row_columns(layers.ENTERPRISES, caller)
     query = (
         select(*columns, color.label("day_color"), last_updated.label("last_updated_on"))
         .where(color.in_(BACK_AT_WORK), ~updated_that_day, ENTERPRISE.c.id > after_id)
@@ -87,6 +90,7 @@ def stale_signboards(
         # The areas as a list, not a subquery: the planner then tests an enterprise's area
         # before its colour, which may cost a probe of the history.
         query = query.where(ENTERPRISE.c.area_id.in_(_subtree(session, area_code)))
+    scope = None if caller is None else visible(layers.ENTERPRISES, caller)
     if scope is not None:
         query = query.where(scope)
     return list(session.execute(query).mappings().all())

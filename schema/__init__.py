@@ -7,6 +7,7 @@ from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 
 from schema.audit import AuditPersonalReads
+from schema.caller import CurrentCaller
 from schema.compiled import ExecutionContext
 from schema.documents import parse_and_validate_once
 from schema.errors import ErrorCodes
@@ -35,6 +36,7 @@ def build_schema(limits: Limits) -> strawberry.Schema:
             ErrorCodes,
             parse,
             *limit_extensions(limits),
+            CurrentCaller,  # before validation: an operation refused by it is not run
             validate,  # after the limits, which add their rules
             AuditPersonalReads,
         ],

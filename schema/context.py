@@ -13,6 +13,7 @@ import anyio.to_thread
 from sqlalchemy.orm import Session, sessionmaker
 from strawberry.dataloader import DataLoader
 
+from geo import accounts
 from geo.flag_rules import DEFAULT_THRESHOLDS, Thresholds
 from geo.inspections import DEFAULT_FENCE, Fence
 from geo.scope import ANONYMOUS, Caller
@@ -38,6 +39,9 @@ class Context:
     )
     connection_params: dict[str, Any] | None = None  # graphql-transport-ws connection_init
     caller: Caller = ANONYMOUS
+    # A WebSocket names its caller once, at connection_init, and lives on: its operations and
+    # events check the account again (refresh_caller). An HTTP request was checked on arrival.
+    websocket: bool = False
     # Streaming replicas (DATABASE_READ_URL) for reads; None: the primary reads too.
     read_sessions: sessionmaker[Session] | None = None
     personal_reads: list[tuple[str, str]] = field(default_factory=list)  # (node id, field)
@@ -59,6 +63,20 @@ class Context:
         back; the rest of the request then reads the primary too."""
         self._wrote = True
         return await self.run(_transaction, work, *args, primary=True)
+
+    async def refresh_caller(self) -> Caller:
+        """The caller as their account stands now (geo.accounts.current): Unauthenticated once
+        the token has expired or the account is disabled. Loaders start afresh, since what they
+        hold was read for the caller as they were."""
+        self.caller = await self.run(accounts.current, self.caller, primary=True)
+        self._loaders.clear()
+        return self.caller
+
+    def take_personal_reads(self) -> list[tuple[str, str]]:
+        """The personal data read since the last call, to be audited with the result that
+        carries it (one per request, or one per event of a subscription)."""
+        reads, self.personal_reads = self.personal_reads, []
+        return reads
 
     def loader(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -42,8 +43,17 @@ def coded(error: GraphQLError) -> GraphQLError:
 
 
 class ErrorCodes(SchemaExtension):
+    """Codes the errors of a request's answer, and of each result a WebSocket streams."""
+
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
-        if result is not None and result.errors:
-            result.errors = [coded(error) for error in result.errors]
+        _code(self.execution_context.result)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        _code(result)
+        yield
+
+
+def _code(result: Any) -> None:
+    if result is not None and getattr(result, "errors", None):
+        result.errors = [coded(error) for error in result.errors]

@@ -97,11 +97,9 @@ class FlagQuery:
         if not 0 <= first <= most:
             raise BadInput(f"first must be between 0 and {most}")
         after_id = 0 if after is None else _id_cursor(after)
-        visible = scope.visible(layers.ENTERPRISES, info.context.caller)
         rows = await info.context.run(
-            signboards.stale_signboards, area_code, date, visible, first + 1, after_id
+            signboards.stale_signboards, area_code, date, info.context.caller, first + 1, after_id
         )
-
         edges = [Edge(cursor=str(row["id"]), node=Enterprise(row=row)) for row in rows[:first]]
         end = edges[-1].cursor if edges else None
         page = PageInfo(has_next_page=len(rows) > first, end_cursor=end)

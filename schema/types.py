@@ -118,12 +118,12 @@ def personal(name: str, kind: Personal, description: str) -> Any:
     """A field of personal data: shown, masked or hidden by the caller's role; audited if shown."""
 
     def resolve(root: Node, info: Ctx) -> str | None:
-        context, value = info.context, root.row[name]
-        if value is not None and disclosure(context.caller, kind) is Disclosure.FULL:
+        context, value, own = info.context, root.row[name], root.row["own"]
+        if value is not None and disclosure(context.caller, kind, own) is Disclosure.FULL:
             context.personal_reads.append(
                 (global_id(root.layer.type_name, root.row["id"]), kind.value)
             )
-        return shown(context.caller, kind, value)
+        return shown(context.caller, kind, value, own)
 
     return strawberry.field(resolver=resolve, description=description)
 

@@ -158,3 +158,7 @@ def as_user(client: TestClient, tokens: dict[str, str]) -> Callable[[str], Graph
 def gql(as_user: Callable[[str], GraphQLClient]) -> GraphQLClient:
     """A district officer: sees every row of the district, personal data masked."""
     return as_user("district")
+
+
+# Real server processes on a database of their own, for WebSocket tests (session-wide).
+from tests.live import live_db, servers  # noqa: E402, F401

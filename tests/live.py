@@ -1,30 +1,35 @@
-"""fugong as it runs in production, for tests that need a real server: uvicorn in its own
-process on a free port, on a database of its own (changes there really commit)."""
+"""Real server processes for WebSocket and page tests: a database of their own, where changes
+commit (NOTIFY is sent only then), `fugong serve` processes on it, and a client's helpers."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
-from sqlalchemy import Engine
+import pytest
+from sqlalchemy import Engine, text
+from websockets.sync.client import connect
 
 import migrations
 from geo import seed
 from geo.db import make_engine
+from tests.cluster import free_port
 from tests.conftest import scratch_database
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]  # type: ignore[no-any-return]
+JINFENG = "350112109"
+PROTOCOL = "graphql-transport-ws"
+SUBSCRIPTION = """subscription ($area: String) { flagChanged(areaCode: $area) {
+  target { ... on Enterprise { id } ... on ConstructionSite { id } } from to reason at } }"""
+UPDATE = """mutation ($id: ID!, $input: ResumptionInput!) {
+  updateResumption(targetId: $id, input: $input) { color } }"""
 
 
 @contextlib.contextmanager
@@ -42,17 +47,27 @@ def seeded_database(engine: Engine, suffix: str, enterprises: int | None = None)
         yield url
 
 
+@pytest.fixture(scope="session")
+def live_db(engine: Engine) -> Iterator[str]:
+    with seeded_database(engine, "live", enterprises=200) as url:
+        yield url
+
+
 @contextlib.contextmanager
-def served(database_url: str, **environment: str) -> Iterator[str]:
-    """`fugong serve` on a free port with these settings; its base URL, once it answers."""
+def serving(
+    database_url: str, log: Path | None = None, **environment: str
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`fugong serve` on a free port with these settings (its public URL its own address), its
+    output in `log` (or dropped); its base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    settings = {"DATABASE_URL": database_url, "PORT": str(port), "FUGONG_PUBLIC_URL": base}
+    output = subprocess.DEVNULL if log is None else log.open("wb")
+    settings = {"DATABASE_URL": database_url, "PORT": str(port), "WORKERS": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "api", "serve"],
-        env={**os.environ, **settings, **environment},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        env={**os.environ, **settings, "FUGONG_PUBLIC_URL": base, **environment},
+        stdout=output,
+        stderr=output,
     )
     try:
         deadline = time.monotonic() + 30
@@ -62,17 +77,29 @@ def served(database_url: str, **environment: str) -> Iterator[str]:
                     break
             except httpx.TransportError:
                 pass
-            assert process.poll() is None, f"fugong serve exited with {process.returncode}"
             assert time.monotonic() < deadline, f"{base} did not start"
             time.sleep(0.1)
-        yield base
+        yield base, process
     finally:
         process.terminate()
         process.wait(10)
+        if log is not None:
+            output.close()  # type: ignore[union-attr]
 
 
-def post(base: str, query: str, token: str | None = None, **variables: Any) -> dict[str, Any]:
-    """A GraphQL request as any client sends it; the whole answer (data and errors)."""
+@pytest.fixture(scope="session")
+def servers(live_db: str) -> Iterator[list[str]]:
+    with serving(live_db) as (first, _), serving(live_db) as (second, _):
+        yield [first, second]
+
+
+def login(base: str, username: str) -> str:
+    query = f'mutation {{ login(username: "{username}", password: "demo") }}'
+    return httpx.post(f"{base}/graphql", json={"query": query}).json()["data"]["login"]
+
+
+def post(base: str, token: str | None, query: str, **variables: Any) -> dict[str, Any]:
+    """A GraphQL request as any client sends it (anonymous without a token); the whole answer."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     response = httpx.post(
         f"{base}/graphql", json={"query": query, "variables": variables}, headers=headers
@@ -80,7 +107,42 @@ def post(base: str, query: str, token: str | None = None, **variables: Any) -> d
     return response.json()  # type: ignore[no-any-return]
 
 
-def login(base: str, username: str) -> str:
-    """A demo account's token, logged in through the API."""
-    query = 'mutation ($u: String!) { login(username: $u, password: "demo") }'
-    return post(base, query, u=username)["data"]["login"]  # type: ignore[no-any-return]
+def live_query(live_db: str, sql: str, **params: Any) -> list[Any]:
+    """A statement's rows, on the live servers' database (whose data they commit)."""
+    engine = make_engine(live_db)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(text(sql), params).all())
+    finally:
+        engine.dispose()
+
+
+def enterprise_in(live_db: str, inside: bool) -> int:
+    return live_query(  # type: ignore[no-any-return]
+        live_db,
+        "SELECT e.id FROM enterprise e JOIN area a ON a.id = e.area_id"
+        " WHERE (a.code LIKE :town) = :inside AND e.resumption <> 'NOT_RESUMED'"
+        " ORDER BY e.id LIMIT 1",
+        town=JINFENG + "%",
+        inside=inside,
+    )[0][0]
+
+
+@contextlib.contextmanager
+def subscribe(
+    base: str, token: str | None, area: str | None, query: str = SUBSCRIPTION
+) -> Iterator[Any]:
+    with connect(ws_url(base), subprotocols=[PROTOCOL]) as websocket:
+        payload = {"Authorization": f"Bearer {token}"} if token else {}
+        websocket.send(json.dumps({"type": "connection_init", "payload": payload}))
+        assert json.loads(websocket.recv(5))["type"] == "connection_ack"
+        websocket.send(json.dumps({
+            "id": "1", "type": "subscribe",
+            "payload": {"query": query, "variables": {"area": area}},
+        }))  # fmt: skip
+        time.sleep(0.3)  # the server LISTENs before the first change is made
+        yield websocket
+
+
+def ws_url(base: str) -> str:
+    return base.replace("http", "ws") + "/graphql"

@@ -12,7 +12,7 @@ from api.auth import ALGORITHM, ISSUER
 from api.settings import DEVELOPMENT_SECRET, get_settings
 from tests.conftest import GraphQLClient
 
-ME = "{ enterprises(first: 1) { totalCount } }"
+ME = "{ rentalProperties(first: 1) { totalCount } }"  # scoped: each role sees its own
 
 
 def token_for(account_id: int, **changes) -> str:
@@ -47,8 +47,8 @@ def refused(client, token: str) -> dict:
 def test_login_gives_a_token_that_works(anonymous: GraphQLClient):
     town = anonymous.login("town")
     assert (
-        town.data(ME)["enterprises"]["totalCount"]
-        < anonymous.login("district").data(ME)["enterprises"]["totalCount"]
+        town.data(ME)["rentalProperties"]["totalCount"]
+        < anonymous.login("district").data(ME)["rentalProperties"]["totalCount"]
     )
 
 

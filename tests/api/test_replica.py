@@ -4,50 +4,23 @@ primary: with a replica this test starts itself, by pg_basebackup from the test 
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import socket
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, event, text
 from starlette.testclient import TestClient
 
-from api import localdb
 from api.app import create_app
 from api.settings import get_settings
+from tests.cluster import cloned_cluster
 from tests.conftest import GraphQLClient
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")
 def replica(engine: Engine) -> Iterator[str]:
-    if get_settings().database_url:
-        pytest.skip("the replica is cloned from fugong's own cluster; DATABASE_URL names another")
-    folder = Path(tempfile.mkdtemp(prefix="fugong-replica-"))
-    if owner := localdb._owner():
-        shutil.chown(folder, owner)
-    data, port = folder / "data", free_port()
-    primary = engine.url
-    localdb.run_as_owner([str(localdb.bindir() / "pg_basebackup"), "-h", "127.0.0.1",
-                          "-p", str(primary.port), "-U", str(primary.username), "-D", str(data),
-                          "-R", "-X", "stream", "-c", "fast"])  # fmt: skip
-    localdb.run_as_owner([str(localdb.bindir() / "pg_ctl"), "-D", str(data), "-l",
-                          str(folder / "log"), "-w", "-t", "60", "-o",
-                          f"-p {port} -k {folder} {localdb.server_options()}", "start"])  # fmt: skip
-    try:
-        yield primary.set(port=port).render_as_string(hide_password=False)
-    finally:
-        localdb.run_as_owner([str(localdb.bindir() / "pg_ctl"), "-D", str(data), "-m",
-                              "immediate", "stop"])  # fmt: skip
-        shutil.rmtree(folder, ignore_errors=True)
+    with cloned_cluster(engine, standby=True) as cluster:
+        yield cluster.url
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ from sqlalchemy import Connection, text
 
 from geo.errors import BadInput, NotFound
 from geo.flag_counts import today
-from geo.models import Enterprise
+from geo.models import Role
+from geo.scope import Caller
 from geo.signboards import record_signboard, stale_signboards
 from tests.geo.test_flag_counts import Naive
 
@@ -93,8 +94,18 @@ def test_scope_and_paging_narrow_the_list(db: Connection) -> None:
     first = stale_signboards(db, None, day, first=5)
     rest = stale_signboards(db, None, day, after_id=first[-1]["id"])
     assert [r["id"] for r in first] + [r["id"] for r in rest] == everyone
-    scoped = stale_signboards(db, None, day, scope=Enterprise.__table__.c.id <= 100)
-    assert [r["id"] for r in scoped] == [i for i in everyone if i <= 100]
+    # A town officer sees every board (they are public); their own town's rows say so.
+    town = db.execute(text(
+        "SELECT id, town_id FROM account WHERE username = 'town'"
+    )).one()  # fmt: skip
+    jinfeng = set(db.execute(text(
+        "SELECT e.id FROM enterprise e JOIN area a ON a.id = e.area_id"
+        " WHERE a.id = :town OR a.parent_id = :town"
+    ), {"town": town.town_id}).scalars())  # fmt: skip
+    caller = Caller(town.id, "town", Role.TOWN_OFFICER, town.town_id)
+    scoped = stale_signboards(db, None, day, caller=caller)
+    assert [r["id"] for r in scoped] == everyone
+    assert {r["id"] for r in scoped if r["own"]} == jinfeng & set(everyone) != set()
 
 
 def test_bad_requests(db: Connection) -> None:

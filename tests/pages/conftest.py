@@ -22,7 +22,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Request, Route, sync_playwright
 from sqlalchemy import Engine
 
-from tests.live import post, seeded_database, served
+from tests.live import post, seeded_database, serving
 
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 CHROMIUM = "/usr/bin/chromium"
@@ -104,11 +104,11 @@ def elsewhere(origins: Origins) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def live_server(pages_db: str, elsewhere: dict[str, str]) -> Iterator[str]:
     """fugong as deployed: CORS open to one other origin only, hosts checked."""
-    with served(
+    with serving(
         pages_db,
         FUGONG_CORS_ORIGINS=elsewhere["allowed"],
         FUGONG_ALLOWED_HOSTS="127.0.0.1",
-    ) as base:
+    ) as (base, _):
         yield base
 
 
@@ -183,6 +183,6 @@ def _origin(url: str) -> str:
 
 def graphql(base: str, query: str, token: str | None = None, **variables: Any) -> dict[str, Any]:
     """A query's data (errors fail the test)."""
-    body = post(base, query, token, **variables)
+    body = post(base, token, query, **variables)
     assert not body.get("errors"), body["errors"]
     return body["data"]  # type: ignore[no-any-return]

@@ -9,7 +9,7 @@ import zlib
 
 import prcoords
 
-from tests.live import served
+from tests.live import serving
 from tests.pages.conftest import graphql
 from tests.pages.test_map import COLORS, near, pixel, ready
 
@@ -38,7 +38,8 @@ def test_with_a_gcj02_base_map_a_marker_is_drawn_at_its_gcj02_position(
 ):
     basemap = origins.start(png(), "image/png")
     template = f"{basemap}/{{z}}/{{x}}/{{y}}.png"
-    with served(pages_db, FUGONG_BASEMAP_URL=template, FUGONG_BASEMAP_CRS="GCJ02") as base:
+    settings = {"FUGONG_BASEMAP_URL": template, "FUGONG_BASEMAP_CRS": "GCJ02"}
+    with serving(pages_db, **settings) as (base, _):
         found = graphql(
             base,
             "query ($c: String!) { enterprises(where: {areaCode: $c}, first: 1) "
