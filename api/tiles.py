@@ -83,7 +83,8 @@ async def tilejson(request: Request) -> Response:
         kept.append(("crs", crs.value))
     query = f"?{urlencode(kept)}" if kept else ""
     base = request.app.state.settings.public_url
-    with request.app.state.sessions() as session:
+    state = request.app.state
+    with (state.read_sessions or state.sessions)() as session:  # a replica, where there is one
         west, south, east, north = await run_in_threadpool(tiles.district_bounds, session, crs)
     return JSONResponse(
         {
