@@ -60,7 +60,7 @@ class Subscription:
                 payload = await _next_change(heard, context.caller)
                 if area_code is not None and area_code not in payload["areas"]:
                     continue
-                caller = await context.refresh_caller() if context.websocket else context.caller
+                caller = await context.refresh_caller()
                 # The primary: a notification can arrive before a replica has the change.
                 event = await context.run(_visible_event, caller, payload["id"], primary=True)
                 if event is not None:
