@@ -487,10 +487,10 @@ TILE_CACHE = Table(
 TILE_CACHE_GUARD = Table("tile_cache_guard", Base.metadata)
 
 # `where: {name: …}` finds names by their characters and character pairs (migration 0009).
-for _model in (Area, Enterprise, ConstructionSite, QuarantineSite, PatrolZone):
+for _named in (Area, Enterprise, ConstructionSite, QuarantineSite, PatrolZone):
     Index(
-        f"idx_{_model.__tablename__}_name_grams",
-        func.fugong_name_grams(table_of(_model).c.name),
+        f"idx_{_named.__tablename__}_name_grams",
+        func.fugong_name_grams(table_of(_named).c.name),
         postgresql_using="gin",
     )
 
