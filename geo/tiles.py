@@ -72,6 +72,8 @@ class Asked:
         z, x, y = self.z, self.x, self.y
         if not (0 <= z <= MAX_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z):
             raise BadInput(f"no tile {z}/{x}/{y}: z is 0..{MAX_ZOOM}, x and y 0..2^z-1")
+        if self.area_code is not None and "\x00" in self.area_code:
+            raise BadInput("areaCode holds a NUL character")  # PostgreSQL text cannot
         if self.crs not in TILE_CRSES:
             raise BadInput(f"tiles are drawn in {', '.join(c.value for c in TILE_CRSES)}")
 

@@ -149,3 +149,9 @@ def test_the_vendored_libraries_match_their_sums_and_keep_their_licences():
     vendor = ROOT / "api" / "static" / "vendor"
     for package in (p for p in vendor.iterdir() if p.is_dir()):
         assert any(f.name.startswith("LICENSE") for f in package.iterdir()), package
+
+
+def test_an_area_code_with_a_nul_character_is_bad_input_not_a_500(client):
+    response = client.get("/tiles/enterprises/12/3408/1743.mvt", params={"areaCode": "35\x00"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
