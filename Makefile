@@ -2,15 +2,17 @@
 # Both install what is missing first (Debian packages as root or with sudo, then a virtualenv).
 
 # fonts-noto-cjk: Chinese in charts and PDFs; pango: WeasyPrint's layout; poppler-utils: a
-# signboard's PNG (pdftoppm), and the tests read PDFs back with pdftotext.
+# signboard's PNG (pdftoppm), and the tests read PDFs back with pdftotext; chromium: the pages'
+# browser tests (Playwright drives Debian's, never a downloaded one).
 DEBIAN_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting gdal-bin python3-venv \
-	fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
+	fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTHON := $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 FUGONG := $(VENV)/bin/fugong
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1  # the tests drive Debian's chromium
 
-.PHONY: run test deps system lint clean-db bench
+.PHONY: run test deps system lint clean-db bench assets
 
 run: deps
 	$(FUGONG) migrate
@@ -36,6 +38,13 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[test]'
 	touch $@
+
+# The pages' browser libraries (api/static/vendor, committed): npm installs the versions of
+# assets/package-lock.json, vendor.py copies their built files and licences and checks sums.
+assets:
+	cd assets && npm ci --ignore-scripts --no-audit --no-fund
+	$(PYTHON) assets/vendor.py
+	git diff --stat -- api/static/vendor
 
 lint: deps
 	$(VENV)/bin/ruff check api schema geo migrations tests bench

@@ -23,28 +23,32 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 import migrations
 from api.auth import Authentication, caller_of, issue_token
+from api.cors import CrossOrigin
 from api.daily import briefing_picture, signboard, status
 from api.database import database_url
 from api.errors import RETRY_LATER
 from api.exports import route_export
+from api.graphql_http import CODES, GraphQLOverHTTP
 from api.health import health, ready
+from api.hosts import TrustedHosts
 from api.housekeeping import prune_every
 from api.metrics import metrics, worker_exited
 from api.observe import Observe
 from api.ogc import ogc
 from api.outage import OutageAnswers
+from api.pages import STATIC, Assets, map_page
 from api.processes import exit_with_parent
 from api.request_caps import RequestCaps
+from api.security_headers import SecurityHeaders
 from api.settings import Settings, get_settings
-from api.tiles import tilejson, vector_tile
+from api.tiles import catalogue, tilejson, vector_tile
 from geo import tiles
 from geo.db import Databases, libpq_url, make_engine, make_sessionmaker
 from geo.errors import Unauthenticated
@@ -73,7 +77,7 @@ def query_limits(settings: Settings) -> Limits:
 log = logging.getLogger("fugong.app")
 
 
-class FugongGraphQL(GraphQL[Context, None]):
+class FugongGraphQL(GraphQLOverHTTP):
     def __init__(self, settings: Settings) -> None:
         # The GraphiQL page needs introspection: both go, or neither.
         ide = "graphiql" if settings.introspection else None
@@ -81,6 +85,7 @@ class FugongGraphQL(GraphQL[Context, None]):
             build_schema(query_limits(settings)),
             graphql_ide=ide,
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],  # the maintained protocol only
+            allowed_origins=tuple(settings.cors_origins),  # the pages CORS lets call (api/cors.py)
         )
         self.settings = settings
         self.hashing = asyncio.Semaphore(settings.login_limits.hashing)
@@ -95,21 +100,14 @@ class FugongGraphQL(GraphQL[Context, None]):
             raise HTTPException(400, "a GraphQL request is a JSON object")
         return value
 
-    async def execute_operation(
-        self,
-        request: Request,
-        request_adapter: Any,
-        request_data: Any,
-        context: Context,
-        root_value: None,
-        sub_response: Any,
-    ) -> Any:
+    async def execute_operation(self, request: Any, request_adapter: Any, **kwargs: Any) -> Any:
         # The operation's name (a batch's first), for the request's metrics (api/observe.py).
-        first = request_data[0] if isinstance(request_data, list) and request_data else request_data
+        data = kwargs.get("request_data")
+        first = data[0] if isinstance(data, list) and data else data
         name = getattr(first, "operation_name", None)
         request.scope.setdefault("state", {})["operation"] = name or "anonymous"
         return await super().execute_operation(
-            request, request_adapter, request_data, context, root_value, sub_response
+            request=request, request_adapter=request_adapter, **kwargs
         )
 
     def create_response(self, response_data: Any, sub_response: Any) -> Any:
@@ -173,14 +171,11 @@ class FugongGraphQL(GraphQL[Context, None]):
             raise ConnectionRejectionError() from None
 
 
-HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
-
-
 async def http_error(request: Request, error: Exception) -> JSONResponse:
     """A path no route matches (or a method it does not take) answered like every other
     failure of a non-GraphQL door: JSON with a code, not Starlette's plain text."""
     assert isinstance(error, StarletteHTTPException)
-    code = HTTP_CODES.get(error.status_code, "BAD_REQUEST")
+    code = CODES.get(error.status_code, "BAD_REQUEST")
     body = {"errors": [{"message": error.detail, "extensions": {"code": code}}]}
     return JSONResponse(body, status_code=error.status_code, headers=error.headers)
 
@@ -255,10 +250,13 @@ def create_app(
             Route("/health", health),
             Route("/ready", ready),
             Route("/metrics", metrics),
+            Route("/map", map_page, methods=["GET"]),
+            Mount("/static", Assets(directory=STATIC), name="static"),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/routes/{zone_id}/{day}.{format:str}", route_export, methods=["GET"]),
             Route("/tiles/{layer}/{z}/{x}/{y}.mvt", vector_tile, methods=["GET"]),
             Route("/tiles/{layer}.json", tilejson, methods=["GET"]),
+            Route("/tiles", catalogue, methods=["GET"]),
             Route("/briefing/{area_code}/{day}.{format:str}", briefing_picture, methods=["GET"]),
             Route("/signboards/{enterprise_id}.{format:str}", signboard, methods=["GET"]),
             Route("/status/{enterprise_id}", status, methods=["GET"]),
@@ -268,7 +266,12 @@ def create_app(
         middleware=[
             # Outermost: every answer, refusals included, is counted and carries its id.
             Middleware(Observe, slow_ms=settings.slow_ms),
+            # Preflights are answered, and every answer (refusals and 503s too) carries the
+            # CORS headers a page on an allowed origin needs to read it.
+            Middleware(CrossOrigin, origins=settings.cors_origins),
             Middleware(OutageAnswers, retry_after_s=settings.retry_after_s),
+            Middleware(TrustedHosts, hosts=settings.allowed_hosts),
+            Middleware(SecurityHeaders, basemap_url=settings.basemap_url),
             # An oversized request is refused before anything reads it.
             Middleware(
                 RequestCaps,

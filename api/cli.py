@@ -166,7 +166,6 @@ def backup(args: argparse.Namespace) -> None:
 
 def restore(args: argparse.Namespace) -> None:
     from api import backup as dump
-
     from api import roles
 
     settings = get_settings()

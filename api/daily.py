@@ -53,8 +53,9 @@ async def briefing_picture(request: Request) -> Response:
 
 
 def _picture(request: Request, area_code: str, day: date, fmt: str) -> bytes:
-    read = request.app.state.databases.read
-    found, trend = read(_briefing_data, request.state.caller, area_code, day)
+    caller = request.state.caller
+    read = request.app.state.databases.acting_for(caller).read
+    found, trend = read(_briefing_data, caller, area_code, day)
     data = _chart_data(found, trend)
     if fmt != "pdf":
         return chart.summary_chart(data, fmt)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import orjson
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.ogc import problems
+from api.refusal import refuse
 
 PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 
@@ -75,12 +75,11 @@ def _declared_length(scope: Scope) -> int:
 
 
 async def _refuse(scope: Scope, send: Send, status: int, message: str) -> None:
-    if scope["path"].startswith(problems.PREFIX):
-        status, kind = 400, problems.PROBLEM.encode()
-        body = problems.body(status, PAYLOAD_TOO_LARGE, message)
-    else:
-        error = {"message": message, "extensions": {"code": PAYLOAD_TOO_LARGE}}
-        body, kind = orjson.dumps({"errors": [error]}), b"application/json"
-    headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    if scope["path"].startswith(problems.PREFIX):  # the OGC API answers problem bodies
+        body = problems.body(400, PAYLOAD_TOO_LARGE, message)
+        headers = [(b"content-type", problems.PROBLEM.encode())]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": 400, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        return
+    await refuse(send, status, PAYLOAD_TOO_LARGE, message)

@@ -7,13 +7,16 @@ import os
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from api import signing_key
+from geo.crs import Crs
 from geo.db import Timeouts
 from geo.flag_rules import Thresholds
 from geo.inspections import Fence
 from geo.retention import Retention
 from geo.throttle import LoginLimits
+from schema.framework import normalize_allowed_origins
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -47,7 +50,6 @@ class Settings:
     max_query_string_bytes: int
     introspection: bool  # introspection and GraphiQL, both only when asked for
     login_limits: LoginLimits
-    public_url: str  # where the public reaches fugong: links (QR codes, TileJSON) start there
     # Operations (README "Operations")
     timeouts: Timeouts  # statement, lock and idle-in-transaction limits of serving connections
     retention: Retention  # bounds of tile_cache and route_plan
@@ -57,6 +59,12 @@ class Settings:
     slow_ms: int  # a request slower than this is logged with its name and duration
     shutdown_s: int  # on SIGTERM, how long in-flight requests and subscriptions may finish
     log_format: str  # "json" (one object per line) or "text"
+    # The web: where clients reach fugong, who may call it from a page, and the map's base map
+    public_url: str  # absolute URLs (TileJSON, QR codes) start with it, never with the Host header
+    cors_origins: frozenset[str]  # pages on these origins may call every door; "*": any
+    allowed_hosts: frozenset[str]  # Host headers answered; "*": any
+    basemap_url: str | None  # an XYZ raster template under the map page, or none
+    basemap_crs: Crs  # what the base map is drawn in: WGS84, or GCJ02 (AMap, Tencent)
 
 
 def _int(name: str, default: int) -> int:
@@ -85,6 +93,41 @@ def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
     if raw not in choices:
         raise SystemExit(f"{name} is one of {', '.join(choices)}, not {raw!r}")
     return raw
+
+
+def _words(name: str, default: str) -> list[str]:
+    """A list in one variable, separated by commas or spaces."""
+    return os.environ.get(name, default).replace(",", " ").split()
+
+
+def _public_url(host: str, port: int) -> str:
+    raw = os.environ.get("FUGONG_PUBLIC_URL") or f"http://{host}:{port}"
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        raise SystemExit(f"FUGONG_PUBLIC_URL must be like https://gis.example.org, not {raw!r}")
+    return raw.rstrip("/")
+
+
+def _origins() -> frozenset[str]:
+    # No cookies travel (tokens are sent in Authorization), so "*" exposes nothing ambient.
+    default = "*" if os.environ.get("FUGONG_ENV", "development") == "development" else ""
+    try:
+        return normalize_allowed_origins(_words("FUGONG_CORS_ORIGINS", default))
+    except (TypeError, ValueError) as error:
+        raise SystemExit(f"FUGONG_CORS_ORIGINS: {error}") from None
+
+
+def _hosts(public_url: str) -> frozenset[str]:
+    public = urlsplit(public_url).hostname or ""
+    default = "*" if os.environ.get("FUGONG_ENV", "development") == "development" else public
+    return frozenset(host.lower() for host in _words("FUGONG_ALLOWED_HOSTS", default))
+
+
+def _basemap_crs() -> Crs:
+    raw = os.environ.get("FUGONG_BASEMAP_CRS") or "WGS84"
+    if raw not in (Crs.WGS84.value, Crs.GCJ02.value):
+        raise SystemExit(f"FUGONG_BASEMAP_CRS is WGS84 or GCJ02, not {raw!r}")
+    return Crs(raw)
 
 
 def _percent(name: str, default: float) -> float:
@@ -118,12 +161,14 @@ def state_dir() -> Path:
 
 @functools.cache
 def get_settings() -> Settings:
+    host, port = os.environ.get("HOST", "127.0.0.1"), _int("PORT", 8000)
+    public_url = _public_url(host, port)
     return Settings(
         database_url=os.environ.get("DATABASE_URL") or None,
         database_owner_url=os.environ.get("DATABASE_OWNER_URL") or None,
         database_read_url=os.environ.get("DATABASE_READ_URL") or None,
-        host=os.environ.get("HOST", "127.0.0.1"),
-        port=_int("PORT", 8000),
+        host=host,
+        port=port,
         local_db_port=_int("FUGONG_LOCAL_DB_PORT", 54329),
         local_db_dir=Path(os.environ.get("FUGONG_LOCAL_DB_DIR", PROJECT_DIR / ".pgdata")),
         max_page_size=_int("FUGONG_MAX_PAGE_SIZE", 1000),
@@ -152,7 +197,6 @@ def get_settings() -> Settings:
         max_body_bytes=_int("FUGONG_MAX_BODY_BYTES", 1024 * 1024),
         max_query_string_bytes=_int("FUGONG_MAX_QUERY_STRING_BYTES", 8 * 1024),
         introspection=_bool("FUGONG_INTROSPECTION", False),
-        public_url=(os.environ.get("FUGONG_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
         login_limits=LoginLimits(
             account_failures=_int("FUGONG_LOGIN_ACCOUNT_FAILURES", 5),
             address_failures=_int("FUGONG_LOGIN_ADDRESS_FAILURES", 20),
@@ -177,4 +221,9 @@ def get_settings() -> Settings:
         slow_ms=_int("FUGONG_SLOW_MS", 1_000),
         shutdown_s=_int("FUGONG_SHUTDOWN_S", 10),
         log_format=_choice("FUGONG_LOG_FORMAT", ("json", "text"), "json"),
+        public_url=public_url,
+        cors_origins=_origins(),
+        allowed_hosts=_hosts(public_url),
+        basemap_url=os.environ.get("FUGONG_BASEMAP_URL") or None,
+        basemap_crs=_basemap_crs(),
     )

@@ -13,14 +13,18 @@ import strawberry
 from cross_web import HTTPException  # what strawberry's HTTP views turn into an error response
 from graphql import ArgumentNode, GraphQLField, GraphQLList, GraphQLOutputType, GraphQLSchema
 from graphql import GraphQLResolveInfo as RawInfo
+from strawberry.http.websocket_origin import normalize_allowed_origins, normalize_origin
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types import Info
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.nodes import convert_arguments
 
 __all__ = [
-    "HTTPException", "PassThroughExecution", "RawInfo", "arguments", "core_schema",
-    "field_metadata", "raw_info",
+    "HTTPException", "InvalidOperationTypeError", "PassThroughExecution", "PreExecutionError",
+    "RawInfo", "arguments", "core_schema", "field_metadata", "normalize_allowed_origins",
+    "normalize_origin", "raw_info",
 ]  # fmt: skip
 
 
