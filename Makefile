@@ -1,13 +1,14 @@
 # The two commands: `make run` serves the Changle demo, `make test` runs the suite.
 # Both install what is missing first (Debian packages as root or with sudo, then a virtualenv).
 
-DEBIAN_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting gdal-bin python3-venv
+DEBIAN_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting gdal-bin python3-venv chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTHON := $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 FUGONG := $(VENV)/bin/fugong
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1  # the tests drive Debian's chromium
 
-.PHONY: run test deps system lint clean-db bench
+.PHONY: run test deps system lint clean-db bench assets
 
 run: deps
 	$(FUGONG) migrate
@@ -32,6 +33,13 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[test]'
 	touch $@
+
+# The pages' browser libraries (api/static/vendor, committed): npm installs the versions of
+# assets/package-lock.json, vendor.py copies their built files and licences and checks sums.
+assets:
+	cd assets && npm ci --ignore-scripts --no-audit --no-fund
+	$(PYTHON) assets/vendor.py
+	git diff --stat -- api/static/vendor
 
 lint: deps
 	$(VENV)/bin/ruff check api schema geo migrations tests bench

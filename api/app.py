@@ -14,22 +14,27 @@ from cross_web import HTTPException  # what strawberry's views turn into an HTTP
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.auth import Authentication, caller_of, issue_token
+from api.cors import CrossOrigin
 from api.database import database_url
 from api.exports import route_export
+from api.graphql_http import CODES, GraphQLOverHTTP
+from api.hosts import TrustedHosts
 from api.limits import RequestCaps, query_limits
+from api.pages import STATIC, Assets, map_page
+from api.security_headers import SecurityHeaders
 from api.settings import Settings, get_settings
-from api.tiles import tilejson, vector_tile
+from api.tiles import catalogue, tilejson, vector_tile
 from geo.db import libpq_url, make_engine, make_sessionmaker
 from geo.errors import Unauthenticated
 from geo.live import Listener
@@ -38,7 +43,7 @@ from schema import build_schema
 from schema.context import Context
 
 
-class FugongGraphQL(GraphQL[Context, None]):
+class FugongGraphQL(GraphQLOverHTTP):
     def __init__(self, settings: Settings) -> None:
         # The GraphiQL page needs introspection: both go, or neither.
         ide = "graphiql" if settings.introspection else None
@@ -46,6 +51,7 @@ class FugongGraphQL(GraphQL[Context, None]):
             build_schema(query_limits(settings)),
             graphql_ide=ide,
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],  # the maintained protocol only
+            allowed_origins=tuple(settings.cors_origins),  # the pages CORS lets call (api/cors.py)
         )
         self.settings = settings
 
@@ -99,6 +105,14 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
+async def http_error(request: Request, error: Exception) -> JSONResponse:
+    """No route, or not this method: a JSON error with a code, like every other refusal."""
+    assert isinstance(error, StarletteHTTPException)
+    code = CODES.get(error.status_code, "BAD_REQUEST")
+    body = {"errors": [{"message": error.detail, "extensions": {"code": code}}]}
+    return JSONResponse(body, error.status_code, headers=error.headers)
+
+
 def create_app(
     settings: Settings | None = None, sessions: sessionmaker[Session] | None = None
 ) -> Starlette:
@@ -130,17 +144,25 @@ def create_app(
                     owned.dispose()
 
     graphql = FugongGraphQL(settings)
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/health", health),
+            Route("/map", map_page, methods=["GET"]),
+            Mount("/static", Assets(directory=STATIC), name="static"),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/routes/{zone_id}/{day}.{format:str}", route_export, methods=["GET"]),
             Route("/tiles/{layer}/{z}/{x}/{y}.mvt", vector_tile, methods=["GET"]),
             Route("/tiles/{layer}.json", tilejson, methods=["GET"]),
+            Route("/tiles", catalogue, methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=[
-            # Outermost: an oversized request is refused before anything reads it.
+            # Outermost: preflights are answered, and every answer (refusals too) carries the
+            # CORS headers a page on an allowed origin needs to read it.
+            Middleware(CrossOrigin, origins=settings.cors_origins),
+            Middleware(TrustedHosts, hosts=settings.allowed_hosts),
+            Middleware(SecurityHeaders, basemap_url=settings.basemap_url),
+            # An oversized request is refused before anything reads it.
             Middleware(
                 RequestCaps,
                 max_body_bytes=settings.max_body_bytes,
@@ -150,5 +172,8 @@ def create_app(
             # Tiles and FeatureCollections shrink several times over.
             Middleware(GZipMiddleware, minimum_size=1024),
         ],
+        exception_handlers={StarletteHTTPException: http_error},
         lifespan=lifespan,
     )
+    app.state.settings = settings
+    return app

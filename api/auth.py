@@ -6,11 +6,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import jwt
-import orjson
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.refusal import refuse
 from api.settings import Settings
 from geo import accounts
 from geo.errors import Unauthenticated
@@ -89,17 +89,5 @@ class Authentication:
 
 
 async def _refuse(send: Send, message: str) -> None:
-    body = orjson.dumps(
-        {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]}
-    )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 401,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"www-authenticate", b'Bearer realm="fugong"'),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    challenge = [(b"www-authenticate", b'Bearer realm="fugong"')]
+    await refuse(send, 401, "UNAUTHENTICATED", message, challenge)

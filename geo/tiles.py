@@ -29,9 +29,10 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from geo.crs import Crs, from_wgs84
 from geo.errors import BadInput
 from geo.filters import SpatialFilter
-from geo.layers import Layer
+from geo.layers import AREAS, Layer
 from geo.models import FlagColor, Role
 from geo.queries import filtered
 from geo.scope import Caller
@@ -49,6 +50,10 @@ KEY_ZOOM = 13  # fugong_tile_key(geom) is the point's z13 tile, y * 2^13 + x (mi
 ID_MASK = 2**32 - 1
 MAX_KEYS = 4096  # more z13 tiles than this in one tile: a range of keys instead of a list
 LOCK_NOT_AVAILABLE = "55P03"
+# Tiles in GCJ-02 or BD-09 (for base maps drawn in them): their offsets from WGS84 stay under
+# ~1.2 km in China, so features this far outside a tile may be shifted into it.
+SHIFT_MARGIN_DEG = 0.02
+TILE_CRSES = (Crs.WGS84, Crs.GCJ02, Crs.BD09)  # angles on the sphere, as XYZ tiles need
 
 TILE_CACHE = table(
     "tile_cache",
@@ -74,16 +79,24 @@ class Asked:
     y: int
     area_code: str | None = None
     flag: tuple[str, ...] | None = None
+    crs: Crs = Crs.WGS84  # what the tile's coordinates are drawn in
 
     def __post_init__(self) -> None:
         z, x, y = self.z, self.x, self.y
         if not (0 <= z <= MAX_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z):
             raise BadInput(f"no tile {z}/{x}/{y}: z is 0..{MAX_ZOOM}, x and y 0..2^z-1")
+        if self.crs not in TILE_CRSES:
+            raise BadInput(f"tiles are drawn in {', '.join(c.value for c in TILE_CRSES)}")
 
     @property
     def filters(self) -> str:
         flags = ",".join(sorted(set(self.flag))) if self.flag else ""
-        return f"areaCode={self.area_code or ''}&flag={flags}"
+        crs = "" if self.crs is Crs.WGS84 else f"&crs={self.crs.value}"
+        return f"areaCode={self.area_code or ''}&flag={flags}{crs}"
+
+    @property
+    def margin_deg(self) -> float:
+        return 0.0 if self.crs is Crs.WGS84 else SHIFT_MARGIN_DEG
 
 
 @dataclass(frozen=True)
@@ -101,29 +114,32 @@ def tile(
     y: int,
     spatial: SpatialFilter | None = None,
     flag: Sequence[str] | None = None,
+    crs: Crs = Crs.WGS84,
 ) -> bytes:
-    """One tile of `layer`, in one statement: geometries in tile coordinates, the feature id and
-    the layer's public properties (the flag colour included); empty when nothing in scope lies
-    there. Below DETAIL_ZOOM, points are thinned to one per cell."""
-    Asked(layer, z, x, y)  # checks z/x/y
+    """One tile of `layer`, in one statement: geometries in tile coordinates (of `crs`), the
+    feature id and the layer's public properties (the flag colour included); empty when
+    nothing in scope lies there. Below DETAIL_ZOOM, points are thinned to one per cell."""
+    margin_deg = Asked(layer, z, x, y, crs=crs).margin_deg  # checks z/x/y and crs
     clauses, _ = filtered(session, caller, layer, spatial, flag)
     envelope = func.ST_TileEnvelope(z, x, y)
     rows = layer.table
+    drawn = from_wgs84(layer.geometry, crs)
     features = select(
         func.ST_AsMVTGeom(
-            func.ST_Transform(layer.geometry, WEB_MERCATOR_SRID), envelope, EXTENT, BUFFER, True
+            func.ST_Transform(drawn, WEB_MERCATOR_SRID), envelope, EXTENT, BUFFER, True
         ).label("geom"),
         layer.global_id(rows.c.id).label("id"),
         *(_as_text_if_enum(value).label(name) for name, value in layer.public.items()),
     )
     if z < DETAIL_ZOOM and layer.geometry.type.geometry_type == "POINT":
         # As an array, so that the planner looks each one up by id.
+        ring = 0 if crs is Crs.WGS84 else 1  # the z13 tiles around, whose points may shift in
         features = features.where(
-            rows.c.id == any_(func.array(_one_per_cell(layer, z, x, y, clauses)))
+            rows.c.id == any_(func.array(_one_per_cell(layer, z, x, y, clauses, ring)))
         )
     else:
-        in_tile = func.ST_Intersects(layer.geometry, func.ST_Transform(envelope, STORAGE_SRID))
-        features = features.where(in_tile, *clauses)
+        around = func.ST_Expand(func.ST_Transform(envelope, STORAGE_SRID), margin_deg)
+        features = features.where(func.ST_Intersects(layer.geometry, around), *clauses)
     found = features.subquery("features")
     data = session.execute(
         select(func.ST_AsMVT(found.table_valued(), layer.plural, EXTENT, "geom"))
@@ -131,7 +147,9 @@ def tile(
     return bytes(data.scalar_one() or b"")
 
 
-def _one_per_cell(layer: Layer, z: int, x: int, y: int, clauses: list[ColumnElement[bool]]) -> Any:
+def _one_per_cell(
+    layer: Layer, z: int, x: int, y: int, clauses: list[ColumnElement[bool]], ring: int
+) -> Any:
     """The ids of the points kept: in each cell, the most urgent flag, then the lowest id. Read
     from the index on fugong_tile_key(geom), which holds every column that scopes and filters
     read; (urgency, id) packed in one bigint, so that a hash aggregate picks it (half the time
@@ -152,18 +170,22 @@ def _one_per_cell(layer: Layer, z: int, x: int, y: int, clauses: list[ColumnElem
         first = urgency.cast(BigInteger).op("<<")(32).op("|")(id_)
     return (
         select(func.min(first).op("&")(ID_MASK))
-        .where(_keys_in_tile(func.fugong_tile_key(geom), z, x, y), *clauses)
+        .where(_keys_in_tile(func.fugong_tile_key(geom), z, x, y, ring), *clauses)
         .group_by(cell)
         .correlate(None)
         .scalar_subquery()
     )
 
 
-def _keys_in_tile(key: ColumnElement[int], z: int, x: int, y: int) -> ColumnElement[bool]:
-    """The points of tile z/x/y (z <= KEY_ZOOM) by their z13 tile key."""
+def _keys_in_tile(
+    key: ColumnElement[int], z: int, x: int, y: int, ring: int = 0
+) -> ColumnElement[bool]:
+    """The points of tile z/x/y (z <= KEY_ZOOM) by their z13 tile key, and of `ring` z13 tiles
+    around it."""
     span = 2 ** (KEY_ZOOM - z)
     side = 2**KEY_ZOOM
-    xs, ys = range(x * span, (x + 1) * span), range(y * span, (y + 1) * span)
+    xs = range(max(x * span - ring, 0), min((x + 1) * span + ring, side))
+    ys = range(max(y * span - ring, 0), min((y + 1) * span + ring, side))
     if span * span <= MAX_KEYS:
         keys = [row * side + col for row in ys for col in xs]
         return key == any_(bindparam("tile_keys", keys, type_=ARRAY(BigInteger)))
@@ -213,11 +235,14 @@ def built(session: Session, caller: Caller, asked: Asked) -> Tile:
     keep = _guarded(session)
     spatial = None if asked.area_code is None else SpatialFilter(area_code=asked.area_code)
     z, x, y = asked.z, asked.x, asked.y
-    mvt = tile(session, caller, asked.layer, z, x, y, spatial, asked.flag)
+    mvt = tile(session, caller, asked.layer, z, x, y, spatial, asked.flag, asked.crs)
     etag = 'W/"' + hashlib.blake2b(mvt, digest_size=16).hexdigest() + '"'
     if keep:
+        # A write inside these bounds drops the tile: those of the stored (WGS84) geometries
+        # that the tile may draw, however far the tile's CRS shifts them.
         bounds = func.ST_Expand(
-            func.ST_Transform(func.ST_TileEnvelope(z, x, y), STORAGE_SRID), 1e-7
+            func.ST_Transform(func.ST_TileEnvelope(z, x, y), STORAGE_SRID),
+            1e-7 + asked.margin_deg,
         )
         values = {
             "layer": asked.layer.plural, "z": z, "x": x, "y": y, "scope": scope_of(caller),
@@ -237,3 +262,16 @@ def _guarded(session: Session) -> bool:
             return False
         raise
     return True
+
+
+def district_bounds(session: Session, crs: Crs = Crs.WGS84) -> tuple[float, float, float, float]:
+    """West, south, east, north of the district (the area without a parent), in `crs`."""
+    boundary = from_wgs84(AREAS.table.c.boundary, crs)
+    box = select(
+        func.ST_XMin(func.ST_Extent(boundary)),
+        func.ST_YMin(func.ST_Extent(boundary)),
+        func.ST_XMax(func.ST_Extent(boundary)),
+        func.ST_YMax(func.ST_Extent(boundary)),
+    ).where(AREAS.table.c.parent_id.is_(None))
+    west, south, east, north = session.execute(box).one()
+    return round(west, 6), round(south, 6), round(east, 6), round(north, 6)

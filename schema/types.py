@@ -243,6 +243,9 @@ class Enterprise(Feature):
     resumption: ResumptionStatus = column("resumption")
     flag: FlagStatus = flag_field()
     flag_history: list[FlagChange] = flag_history_field()
+    signboard_updated_on: datetime_date | None = column(
+        "signboard_updated_on", "The last day its public signboard (挂牌公示) was updated"
+    )
     distance_meters: float | None = distance_field()
 
 

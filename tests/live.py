@@ -1,5 +1,5 @@
-"""Real server processes for WebSocket tests: a database of their own, where changes commit
-(NOTIFY is sent only then), two `fugong serve` processes on it, and a client's helpers."""
+"""Real server processes for WebSocket and page tests: a database of their own, where changes
+commit (NOTIFY is sent only then), `fugong serve` processes on it, and a client's helpers."""
 
 from __future__ import annotations
 
@@ -32,29 +32,43 @@ UPDATE = """mutation ($id: ID!, $input: ResumptionInput!) {
   updateResumption(targetId: $id, input: $input) { color } }"""
 
 
-@pytest.fixture(scope="session")
-def live_db(engine: Engine) -> Iterator[str]:
-    with scratch_database(engine, "live") as url:
+@contextlib.contextmanager
+def seeded_database(engine: Engine, suffix: str, enterprises: int | None = None) -> Iterator[str]:
+    """A scratch database, migrated and seeded with the demo (`enterprises` of them); its URL."""
+    with scratch_database(engine, suffix) as url:
         scratch = make_engine(url)
         with scratch.begin() as connection:
             migrations.upgrade(connection)
-            seed.seed(connection, enterprises=200)
+            if enterprises is None:
+                seed.seed(connection)
+            else:
+                seed.seed(connection, enterprises=enterprises)
         scratch.dispose()
         yield url
 
 
+@pytest.fixture(scope="session")
+def live_db(engine: Engine) -> Iterator[str]:
+    with seeded_database(engine, "live", enterprises=200) as url:
+        yield url
+
+
 @contextlib.contextmanager
-def serving(database_url: str, log: Path | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`fugong serve` on a free port, its output in `log` (or dropped); its base URL."""
+def serving(
+    database_url: str, log: Path | None = None, **environment: str
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`fugong serve` on a free port with these settings (its public URL its own address), its
+    output in `log` (or dropped); its base URL."""
     port = free_port()
+    base = f"http://127.0.0.1:{port}"
     output = subprocess.DEVNULL if log is None else log.open("wb")
+    settings = {"DATABASE_URL": database_url, "PORT": str(port), "WORKERS": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "api", "serve"],
-        env={**os.environ, "DATABASE_URL": database_url, "PORT": str(port), "WORKERS": "1"},
+        env={**os.environ, **settings, "FUGONG_PUBLIC_URL": base, **environment},
         stdout=output,
         stderr=output,
     )
-    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -84,13 +98,13 @@ def login(base: str, username: str) -> str:
     return httpx.post(f"{base}/graphql", json={"query": query}).json()["data"]["login"]
 
 
-def post(base: str, token: str, query: str, **variables) -> dict:
+def post(base: str, token: str | None, query: str, **variables: Any) -> dict[str, Any]:
+    """A GraphQL request as any client sends it (anonymous without a token); the whole answer."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     response = httpx.post(
-        f"{base}/graphql",
-        json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {token}"},
+        f"{base}/graphql", json={"query": query, "variables": variables}, headers=headers
     )
-    return response.json()
+    return response.json()  # type: ignore[no-any-return]
 
 
 def live_query(live_db: str, sql: str, **params: Any) -> list[Any]:

@@ -21,7 +21,7 @@ def area_rows(layout: Layout) -> Iterator[dict[str, Value]]:
     """The district is id 1, the towns follow in TOWNS order, then the villages."""
     yield {
         "id": 1, "code": DISTRICT_CODE, "name": DISTRICT_NAME, "name_pinyin": DISTRICT_PINYIN,
-        "level": "DISTRICT", "parent_id": None, "synthetic": True, "boundary": layout.district,
+        "level": "DISTRICT", "parent_id": None, "synthetic": False, "boundary": layout.district,
     }  # fmt: skip
     for i, shape in enumerate(layout.towns):
         town = shape.town

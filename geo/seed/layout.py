@@ -1,4 +1,5 @@
-"""Made-up boundaries of the district, its towns, villages and patrol zones, tiling each other.
+"""Made-up boundaries of the towns, villages and patrol zones inside the district's real outline
+(outline.py), tiling each other.
 
 Every boundary comes from one set of lines: the district outline and the Voronoi edges of the
 towns, villages and zones, noded together on a 1e-6° grid and cut into faces. Each boundary is a
@@ -14,7 +15,8 @@ import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon
 
-from geo.seed.places import DISTRICT_OUTLINE, TOWNS, VILLAGES, Town, Village
+from geo.seed.outline import district_outline
+from geo.seed.places import TOWNS, VILLAGES, Town, Village
 
 GRID_DEG = 1e-6  # ~10 cm: every vertex is snapped to it, so text and binary agree
 EDGE_MARGIN_DEG = 1e-5  # inner lines overshoot their town so they always cross its edge
@@ -52,7 +54,7 @@ class Layout:
 @functools.cache
 def build_layout() -> Layout:
     """The demo's boundaries; pure, and cached because every seed step needs them."""
-    outline = Polygon(DISTRICT_OUTLINE)
+    outline = district_outline()
     town_seeds = np.array([t.government for t in TOWNS])
     rough_towns = _clip_cells(town_seeds, outline)
     village_seeds = {

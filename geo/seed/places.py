@@ -1,6 +1,7 @@
-"""The towns, villages and outline of the demo Changle District: names are real, places made up.
+"""The towns and villages of the demo Changle District: names are real, places made up.
 
-Town centres sit roughly where each town government really is; everything else is invented.
+Town centres sit roughly where each town government really is (inside the real outline,
+outline.py); everything else is invented.
 """
 
 from __future__ import annotations
@@ -12,19 +13,6 @@ DISTRICT_CODE = "350112"
 DISTRICT_NAME = "长乐区"
 DISTRICT_PINYIN = "Changle Qu"
 
-# The Min river estuary runs along the north edge, the Taiwan Strait along the east;
-# Fuqing lies to the south-west and Minhou to the west. Clockwise from the north-west.
-DISTRICT_OUTLINE: tuple[tuple[float, float], ...] = (
-    (119.365, 25.990), (119.390, 26.015), (119.420, 26.030), (119.455, 26.040),
-    (119.490, 26.045), (119.530, 26.040), (119.565, 26.045), (119.600, 26.040),
-    (119.630, 26.045), (119.660, 26.050), (119.680, 26.040), (119.685, 26.010),
-    (119.675, 25.985), (119.680, 25.955), (119.672, 25.925), (119.668, 25.895),
-    (119.655, 25.865), (119.648, 25.835), (119.640, 25.805), (119.645, 25.770),
-    (119.650, 25.735), (119.640, 25.700), (119.620, 25.675), (119.590, 25.680),
-    (119.560, 25.705), (119.530, 25.730), (119.500, 25.760), (119.470, 25.790),
-    (119.440, 25.815), (119.405, 25.830), (119.375, 25.860), (119.360, 25.900),
-    (119.355, 25.945),
-)  # fmt: skip
 
 
 class Character(Enum):
@@ -54,22 +42,22 @@ PARTY, TASK = "党员服务队", "工作专班"
 TOWNS: tuple[Town, ...] = (
     Town("350112001", "吴航街道", "Wuhang Jiedao", (119.525, 25.960), URBAN, 9, 12, 4, TASK),
     Town("350112002", "航城街道", "Hangcheng Jiedao", (119.552, 25.935), URBAN, 8, 10, 4, TASK),
-    Town("350112003", "营前街道", "Yingqian Jiedao", (119.470, 26.020), URBAN, 5, 6, 3, TASK),
+    Town("350112003", "营前街道", "Yingqian Jiedao", (119.4915, 26.0059), URBAN, 5, 6, 3, TASK),
     Town("350112004", "漳港街道", "Zhanggang Jiedao", (119.640, 25.910), URBAN, 6, 7, 4, TASK),
     Town("350112101", "首占镇", "Shouzhan Zhen", (119.508, 25.992), INDUSTRIAL, 5, 5, 3, PARTY),
     Town("350112102", "玉田镇", "Yutian Zhen", (119.430, 25.940), RURAL, 3, 3, 4, PARTY),
-    Town("350112103", "松下镇", "Songxia Zhen", (119.600, 25.712), INDUSTRIAL, 6, 6, 4, TASK),
+    Town("350112103", "松下镇", "Songxia Zhen", (119.5994, 25.7091), INDUSTRIAL, 6, 6, 4, TASK),
     Town("350112104", "江田镇", "Jiangtian Zhen", (119.560, 25.780), INDUSTRIAL, 5, 4, 4, PARTY),
     Town("350112105", "古槐镇", "Guhuai Zhen", (119.520, 25.895), INDUSTRIAL, 7, 6, 4, PARTY),
-    Town("350112106", "文武砂镇", "Wenwusha Zhen", (119.625, 25.840), INDUSTRIAL, 6, 5, 3, TASK),
+    Town("350112106", "文武砂镇", "Wenwusha Zhen", (119.6176, 25.8403), INDUSTRIAL, 6, 5, 3, TASK),
     Town("350112107", "鹤上镇", "Heshang Zhen", (119.582, 25.965), INDUSTRIAL, 5, 5, 3, PARTY),
     Town("350112108", "湖南镇", "Hunan Zhen", (119.620, 25.995), RURAL, 4, 4, 4, TASK),
     Town("350112109", "金峰镇", "Jinfeng Zhen", (119.578, 25.872), INDUSTRIAL, 10, 11, 5, PARTY),
     Town("350112110", "文岭镇", "Wenling Zhen", (119.648, 25.962), RURAL, 3, 3, 3, PARTY),
     Town("350112111", "梅花镇", "Meihua Zhen", (119.655, 26.030), RURAL, 2, 2, 3, PARTY),
     Town("350112112", "潭头镇", "Tantou Zhen", (119.570, 26.018), RURAL, 4, 4, 4, PARTY),
-    Town("350112201", "罗联乡", "Luolian Xiang", (119.420, 25.870), RURAL, 1, 1, 3, PARTY),
-    Town("350112202", "猴屿乡", "Houyu Xiang", (119.410, 26.000), RURAL, 1, 1, 3, PARTY),
+    Town("350112201", "罗联乡", "Luolian Xiang", (119.422, 25.8703), RURAL, 1, 1, 3, PARTY),
+    Town("350112202", "猴屿乡", "Houyu Xiang", (119.411, 25.9571), RURAL, 1, 1, 3, PARTY),
 )  # fmt: skip
 
 
