@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime
+import dataclasses
+from datetime import UTC, date, datetime
+from typing import Annotated
 
 import shapely
 import strawberry
@@ -11,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from geo import geometry, inspections, layers, queries, scope
 from geo.crs import Crs as GeoCrs
+from geo.due import Priority as GeoPriority
 from geo.errors import BadInput
 from geo.flag_counts import today
 from geo.routing import InspectionPlan as Plan
-from geo.routing import PlanKey, StoredPlan, links, reused, solved
+from geo.routing import PlanKey, StoredPlan, links, rest_of_day, reused, solved
 from geo.routing import Route as PlannedRoute
 from geo.routing import RouteStop as PlannedStop
 from geo.routing.codec import plan_targets
@@ -66,6 +69,30 @@ def solved_plan(session: Session, caller: scope.Caller, key: PlanKey) -> StoredP
     return solved(session.connection(), key)
 
 
+Priority = strawberry.enum(
+    GeoPriority,
+    description="URGENT: a red flag, an unfiled rental or out-of-province tenants; FOLLOW_UP: "
+    "a yellow flag; ROUTINE: overdue for a routine check",
+)
+
+
+@strawberry.input(description="Where and when the inspector is, to re-plan the rest of the day")
+class RestOfDayInput:
+    position: GeoJSON = strawberry.field(description="A Point, in `crs`")
+    crs: Crs | None = strawberry.field(
+        default=GeoCrs.WGS84, description="Phone map SDKs in China report GCJ02"
+    )
+    at: datetime = strawberry.field(description="From when, on the plan's day")
+
+
+def replanned(
+    session: Session, stored: StoredPlan, shift_minutes: int, here: RestOfDayInput
+) -> Plan:
+    crs = here.crs or GeoCrs.WGS84
+    position = geometry.parse_geojson(here.position, crs, ("Point",), "position")
+    return rest_of_day(session.connection(), stored, shift_minutes, position, crs, here.at)
+
+
 @strawberry.type
 class NavigationLink:
     app: str = strawberry.field(description="AMAP or BAIDU")
@@ -92,6 +119,10 @@ class RouteStop:
     @strawberry.field(description="Why it is on today's list")
     def reason(self) -> str:
         return self.stop.target.reason
+
+    @strawberry.field(description="How urgent the visit is: why it is kept when a shift is short")
+    def priority(self) -> Priority:  # type: ignore[valid-type]
+        return self.stop.target.priority
 
     @strawberry.field
     def planned_arrival(self) -> datetime:
@@ -244,12 +275,22 @@ class RouteQuery:
         date: date | None = None,
         inspectors: int | None = 1,
         shift_minutes: int | None = 480,
+        rest_of_day_from: Annotated[
+            RestOfDayInput | None,
+            strawberry.argument(
+                description="Re-plan what is still due from here and now to the base, within the "
+                "shift; visited stops stay as they were. Not stored: the zone's plan stays",
+            ),
+        ] = None,
     ) -> InspectionPlan:
         context = info.context
         key = plan_key(zone_number(zone_id), date, inspectors or 1, shift_minutes or 480)
         stored = await context.run(reused_plan, context.caller, key)
         if stored is None:
             stored = await context.write(solved_plan, context.caller, key)
+        if rest_of_day_from is not None:
+            plan = await context.run(replanned, stored, key.shift_minutes, rest_of_day_from)
+            stored = dataclasses.replace(stored, plan=plan, planned_at=datetime.now(UTC))
         done = await context.run(inspections.visited, key.zone_id, key.day)
         return InspectionPlan(stored=stored, done=done)
 

@@ -14,6 +14,7 @@ from geo.routing.plan import (
     inspection_plan,
     plan_routes,
 )
+from geo.routing.rest_of_day import rest_of_day
 from geo.routing.stored import PlanKey, StoredPlan, reused, solved, stored_plan
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "inspection_plan",
     "links",
     "plan_routes",
+    "rest_of_day",
     "reused",
     "solved",
     "stored_plan",
