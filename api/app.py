@@ -31,7 +31,7 @@ from api.exports import route_export
 from api.graphql_http import CODES, GraphQLOverHTTP
 from api.hosts import TrustedHosts
 from api.limits import RequestCaps, query_limits
-from api.pages import STATIC, Assets, map_page
+from api.pages import STATIC, Assets, field_page, field_worker, map_page
 from api.security_headers import SecurityHeaders
 from api.settings import Settings, get_settings
 from api.tiles import catalogue, tilejson, vector_tile
@@ -148,6 +148,8 @@ def create_app(
         routes=[
             Route("/health", health),
             Route("/map", map_page, methods=["GET"]),
+            Route("/field", field_page, methods=["GET"]),
+            Route("/field-sw.js", field_worker, methods=["GET"]),
             Mount("/static", Assets(directory=STATIC), name="static"),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/routes/{zone_id}/{day}.{format:str}", route_export, methods=["GET"]),
