@@ -69,7 +69,7 @@ def log_in(page: Page, base: str) -> None:
     page.tap("#login button")
     page.wait_for_selector("body[data-state=ready], body[data-state=error]", state="attached")
     assert page.get_attribute("body", "data-state") == "ready", page.text_content("#error")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
 
 def inspections(live: str) -> int:
@@ -104,7 +104,7 @@ def check_in(page: Page, target_id: str) -> None:
     page.wait_for_selector("#visit-send:not([disabled])")
     page.fill("#visit [name=notes]", "test visit")
     page.tap("#visit-send")
-    page.wait_for_selector("#checkin:not([open])")
+    page.wait_for_selector("#checkin", state="hidden")
 
 
 def queue_states(page: Page) -> list[str]:
@@ -127,16 +127,16 @@ def test_the_plan_as_list_and_map_is_inspection_route(live_server, phone, pages_
         "#stops li", "items => items.map(li => [li.dataset.id, li.dataset.priority])"
     )
     assert listed == [[s["target"]["id"], s["priority"]] for s in stops]
-    marked = page.evaluate("markers.map(m => [m.getElement().textContent, m.getLngLat().toArray()])")
+    marked = page.evaluate(
+        "markers.map(m => [m.getElement().textContent, m.getLngLat().toArray()])"
+    )
     expected = [[str(s["sequence"]), point(s["target"])] for s in stops]
     assert [m[0] for m in marked] == [e[0] for e in expected]
     for (_, got), (_, want) in zip(marked, expected, strict=True):
         assert got == pytest.approx(want, abs=1e-9)
     drawn = page.evaluate("map.getSource('route')._data.features[0].geometry.coordinates")
     assert drawn == plan["routes"][0]["geometry"]["coordinates"]
-    colours = page.evaluate(
-        "markers.map(m => getComputedStyle(m.getElement()).backgroundColor)"
-    )
+    colours = page.evaluate("markers.map(m => getComputedStyle(m.getElement()).backgroundColor)")
     by_priority = {"URGENT": "rgb(215, 25, 28)", "FOLLOW_UP": "rgb(230, 168, 0)",
                    "ROUTINE": "rgb(59, 125, 216)"}  # fmt: skip
     assert colours == [by_priority[s["priority"]] for s in stops]
@@ -215,13 +215,13 @@ def test_three_visits_offline_survive_a_reload_and_are_stored_once(live_server, 
     assert inspections(pages_db) == before
     context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
-    page.wait_for_function("document.body.dataset.waiting === '0'")
+    page.wait_for_function("() => document.body.dataset.waiting === '0'")
     assert queue_states(page).count("sent") == 3
     assert inspections(pages_db) == before + 3
     # Replaying the whole queue (every visit sent again, same keys) adds nothing.
     page.evaluate(REQUEUE)
     page.evaluate("window.dispatchEvent(new Event('online'))")
-    page.wait_for_function("document.body.dataset.waiting === '0'")
+    page.wait_for_function("() => document.body.dataset.waiting === '0'")
     assert queue_states(page).count("sent") == 3
     assert inspections(pages_db) == before + 3
 
@@ -256,16 +256,20 @@ def test_one_queued_visit_sent_from_two_tabs_at_once_is_stored_once(live_server,
     before = inspections(pages_db)
     context.set_offline(True)
     check_in(first, stop["target"]["id"])
-    context.set_offline(False)
-    # Both tabs read the same queue and send it at the same moment.
     second.evaluate("() => renderQueue()")
-    both = "window.dispatchEvent(new Event('online'))"
-    first.evaluate(f"setTimeout(() => {{ {both} }}, 50)")
-    second.evaluate(f"setTimeout(() => {{ {both} }}, 50)")
+    sends: list[str] = []
+    for tab in (first, second):
+        tab.on(
+            "request",
+            lambda r: sends.append(r.url) if "recordInspection" in (r.post_data or "") else None,
+        )
+    # Back online, both tabs read the same queue and send the visit at the same moment.
+    context.set_offline(False)
     for tab in (first, second):
         tab.wait_for_function(
-            "document.querySelector('#queue li') && document.body.dataset.waiting === '0'"
+            "() => document.querySelector('#queue li') && document.body.dataset.waiting === '0'"
         )
+    assert len(sends) == 2  # each tab sent it
     assert inspections(pages_db) == before + 1
 
 
@@ -304,5 +308,3 @@ def _bytes(requests: list[Any]) -> dict[str, int]:
     wire = [r for r in requests if not _from_worker(r)]
     total = sum(r.sizes()["responseHeadersSize"] + r.sizes()["responseBodySize"] for r in wire)
     return {"requests": len(wire), "bytes": total}
-
-
