@@ -6,11 +6,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 from cross_web import HTTPException  # what strawberry's views turn into an HTTP error
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -35,12 +37,15 @@ from api.pages import STATIC, Assets, field_page, field_worker, map_page
 from api.security_headers import SecurityHeaders
 from api.settings import Settings, get_settings
 from api.tiles import catalogue, tilejson, vector_tile
+from geo import tiles
 from geo.db import libpq_url, make_engine, make_sessionmaker
 from geo.errors import Unauthenticated
 from geo.live import Listener
 from geo.scope import ANONYMOUS
 from schema import build_schema
 from schema.context import Context
+
+log = logging.getLogger("fugong.app")
 
 
 class FugongGraphQL(GraphQLOverHTTP):
@@ -106,11 +111,22 @@ async def health(request: Request) -> JSONResponse:
 
 
 async def http_error(request: Request, error: Exception) -> JSONResponse:
-    """No route, or not this method: a JSON error with a code, like every other refusal."""
+    """A path no route matches (or a method it does not take) answered like every other
+    failure of a non-GraphQL door: JSON with a code, not Starlette's plain text."""
     assert isinstance(error, StarletteHTTPException)
     code = CODES.get(error.status_code, "BAD_REQUEST")
     body = {"errors": [{"message": error.detail, "extensions": {"code": code}}]}
-    return JSONResponse(body, error.status_code, headers=error.headers)
+    return JSONResponse(body, status_code=error.status_code, headers=error.headers)
+
+
+def _forget_old_tiles(sessions: sessionmaker[Session]) -> None:
+    """Drop tiles kept by a deploy whose tiles differed. Housekeeping only (they are never
+    served, their key holds the version), so a database down at start does not stop fugong."""
+    try:
+        with sessions.begin() as session:
+            tiles.forget_other_versions(session)
+    except OperationalError as error:
+        log.warning("kept tiles of other versions not dropped: %s", error.orig)
 
 
 def create_app(
@@ -128,6 +144,7 @@ def create_app(
             else make_engine(database_url(settings), settings.pool_size)
         )
         app.state.sessions = sessions or make_sessionmaker(engine)  # type: ignore[arg-type]
+        _forget_old_tiles(app.state.sessions)
         read_url = settings.database_read_url
         replica = None if read_url is None else make_engine(read_url, settings.pool_size)
         app.state.read_sessions = None if replica is None else make_sessionmaker(replica)

@@ -83,8 +83,14 @@ def user(args: argparse.Namespace) -> None:
 def import_roads(args: argparse.Namespace) -> None:
     from geo import roads
 
+    if (args.file is None) is (not args.clear):
+        raise SystemExit("fugong import-roads: give FILE.osm, or --clear to remove the roads")
     engine = make_engine(database_url(get_settings()))
     with engine.begin() as connection:
+        if args.clear:
+            roads.clear(connection)
+            print("the road network is removed: routes measure straight lines")
+            return
         counts = roads.import_osm(connection, args.file)
     print(", ".join(f"{count} {what}" for what, count in counts.items()))
 
@@ -153,7 +159,8 @@ def parser() -> argparse.ArgumentParser:
     osm = commands.add_parser(
         "import-roads", help="replace the road network with an OpenStreetMap XML extract"
     )
-    osm.add_argument("file", metavar="FILE.osm", type=osm_file)
+    osm.add_argument("file", metavar="FILE.osm", type=osm_file, nargs="?")
+    osm.add_argument("--clear", action="store_true", help="remove the road network instead")
     osm.set_defaults(handler=import_roads)
 
     local = commands.add_parser("db", help="the local PostGIS cluster under .pgdata/")

@@ -4,16 +4,17 @@ same access rules as GraphQL's inspectionRoute."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 
 import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from geo.errors import BadInput, FugongError, NotFound
+from api.params import whole_number
+from geo.errors import FugongError, NotFound
 from geo.routing import PlanKey, StoredPlan, to_geojson, to_gpx
 from schema.routes import plan_key, reused_plan, solved_plan, zone_number
+from schema.scalars import parse_date
 
 STATUS = {"BAD_USER_INPUT": 400, "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404}
 FORMATS: dict[str, tuple[str, Callable[[StoredPlan], bytes]]] = {
@@ -34,7 +35,7 @@ async def route_export(request: Request) -> Response:
     try:
         key = plan_key(
             zone_number(request.path_params["zone_id"]),
-            _day(request.path_params["day"]),
+            parse_date(request.path_params["day"]),
             _int(request, "inspectors", 1),
             _int(request, "shiftMinutes", 480),
         )
@@ -67,17 +68,8 @@ def _plan(request: Request, key: PlanKey) -> StoredPlan:
         return solved_plan(session, caller, key)
 
 
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise BadInput(f"{text!r} is not a date such as 2020-02-28") from None
-
-
 def _int(request: Request, name: str, default: int) -> int:
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not (raw.isascii() and raw.isdigit()):
-        raise BadInput(f"{name} must be a whole number, not {raw!r}")
-    return int(raw)
+    return whole_number(raw, name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -151,6 +152,7 @@ def get_settings() -> Settings:
         fence=Fence(
             geofence_m=float(_int("FUGONG_GEOFENCE_M", 100)),
             max_gps_accuracy_m=float(_int("FUGONG_MAX_GPS_ACCURACY_M", 50)),
+            max_clock_skew=timedelta(minutes=_int("FUGONG_MAX_CLOCK_SKEW_MINUTES", 5)),
         ),
         environment=os.environ.get("FUGONG_ENV", "development"),
         jwt_secret=os.environ.get("FUGONG_JWT_SECRET") or DEVELOPMENT_SECRET,

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from api.exports import error_response
+from api.params import whole_number
 from geo import layers, tiles
 from geo.crs import Crs
 from geo.errors import BadInput, FugongError, NotFound
@@ -27,7 +28,7 @@ CENTER_ZOOM = 10  # the whole district on a phone's screen
 async def vector_tile(request: Request) -> Response:
     try:
         layer = _layer(request.path_params["layer"])
-        z, x, y = (_whole(request.path_params[k], k) for k in ("z", "x", "y"))
+        z, x, y = (whole_number(request.path_params[k], k) for k in ("z", "x", "y"))
         asked = tiles.Asked(
             layer,
             z,
@@ -135,12 +136,6 @@ def _layer(name: str) -> layers.Layer:
     if name not in layers.BY_PLURAL:
         raise NotFound(f"no tile layer {name!r}; there are {', '.join(layers.BY_PLURAL)}")
     return layers.BY_PLURAL[name]
-
-
-def _whole(text: str, name: str) -> int:
-    if not (text.isascii() and text.isdigit()):
-        raise BadInput(f"{name} must be a whole number, not {text!r}")
-    return int(text)
 
 
 def _crs(value: str | None) -> Crs:

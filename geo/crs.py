@@ -6,7 +6,7 @@ from enum import Enum
 from sqlalchemy import func
 from sqlalchemy.sql import ColumnElement
 
-from geo.srid import GEOJSON_DECIMALS
+from geo.srid import CGCS2000_SRID, GEOJSON_DECIMALS, WEB_MERCATOR_SRID
 
 
 class Crs(Enum):
@@ -34,3 +34,25 @@ def from_wgs84(geom_expr: ColumnElement, crs: Crs) -> ColumnElement:
 def geojson_decimals(crs: Crs) -> int:
     """Decimals worth printing: 7 for degrees (about 1 cm), 2 for Web Mercator's metres."""
     return 2 if crs is Crs.WEB_MERCATOR else GEOJSON_DECIMALS
+
+
+# The EPSG codes of the systems that have one: a FeatureCollection in them says so (`crs`).
+# WGS84 is GeoJSON's own (RFC 7946) and needs no label; GCJ-02 and BD-09 have no code.
+EPSG = {Crs.CGCS2000: CGCS2000_SRID, Crs.WEB_MERCATOR: WEB_MERCATOR_SRID}
+
+
+def named_crs(crs: Crs) -> dict[str, object] | None:
+    """The 2008 GeoJSON `crs` member that GDAL and QGIS read, for a collection not in WGS84."""
+    code = EPSG.get(crs)
+    if code is None:
+        return None
+    return {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{code}"}}
+
+
+def as_geojson(geom_expr: ColumnElement, crs: Crs) -> ColumnElement:
+    """GeoJSON text of WGS84 geom_expr in crs, exterior rings counter-clockwise and holes
+    clockwise as RFC 7946 requires (stored rings wind either way): every geometry that leaves
+    fugong as GeoJSON is written here."""
+    return func.ST_AsGeoJSON(
+        func.ST_ForcePolygonCCW(from_wgs84(geom_expr, crs)), geojson_decimals(crs)
+    )

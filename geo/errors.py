@@ -5,7 +5,9 @@ FugongError
  ├── NotFound         NOT_FOUND         an id or code that names nothing
  ├── Unauthenticated  UNAUTHENTICATED   no valid credentials: a bad password, token or account
  ├── Forbidden        FORBIDDEN         outside the caller's scope or role
- └── OutsideGeofence  OUTSIDE_GEOFENCE  a visit recorded away from its target
+ ├── OutsideGeofence  OUTSIDE_GEOFENCE  a visit recorded away from its target
+ └── IdempotencyConflict  IDEMPOTENCY_CONFLICT  a key sent again with another payload; the
+                                                first is kept
 """
 
 
@@ -35,3 +37,7 @@ class Forbidden(FugongError):
 
 class OutsideGeofence(FugongError):
     code = "OUTSIDE_GEOFENCE"
+
+
+class IdempotencyConflict(FugongError):
+    code = "IDEMPOTENCY_CONFLICT"

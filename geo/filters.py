@@ -1,4 +1,5 @@
-"""Spatial filters as SQL: every member runs in PostGIS on the GiST indexes, combined with AND."""
+"""Spatial filters as SQL: every member runs in PostGIS on the GiST indexes, combined with AND;
+`name` (a substring of the name) runs on the GIN index of the name's character pairs."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ class SpatialFilter:
     intersects: Any = None
     near: Near | None = None
     crs: Crs = Crs.WGS84
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,11 +64,23 @@ def compile_filter(session: Session, layer: Layer, spatial: SpatialFilter | None
     if spatial.intersects is not None:
         shape = parse_geojson(spatial.intersects, spatial.crs, ANY_TYPE, "intersects")
         clauses.append(func.ST_Intersects(column, to_sql(shape, spatial.crs)))
+    if spatial.name is not None:
+        clauses.append(name_contains(layer, spatial.name))
     distance = None
     if spatial.near is not None:
         near_clause, distance = _near(column, spatial.near, spatial.crs)
         clauses.append(near_clause)
     return Compiled(clauses, distance)
+
+
+def name_contains(layer: Layer, text: str) -> ColumnElement[bool]:
+    """Names holding `text` anywhere, case-insensitively: the index (migration 0009) finds the
+    names with every character and pair of characters of `text`, strpos confirms the order."""
+    if "name" not in layer.table.c:
+        raise BadInput(f"{layer.type_name} has no name to search")
+    name = layer.table.c.name
+    grams = func.fugong_name_grams(name).op("@>")(func.fugong_name_grams(text))
+    return grams & (func.strpos(func.lower(name), func.lower(text)) > 0)
 
 
 def area_subtree(session: Session, code: str) -> Select[tuple[int]]:

@@ -43,6 +43,8 @@ def parse_geojson(value: Any, crs: Crs, allowed: tuple[str, ...], what: str) -> 
         raise BadInput(f"{what} is not valid GeoJSON: {error}") from None
     if geometry.is_empty:
         raise BadInput(f"{what} is empty")
+    # An altitude (GeoJSON's optional third number) is no part of what fugong stores.
+    geometry = shapely.force_2d(geometry)
     vertices = shapely.get_num_coordinates(geometry)
     if vertices > MAX_VERTICES:
         raise BadInput(f"{what} has {vertices} vertices; at most {MAX_VERTICES} are accepted")
@@ -55,9 +57,9 @@ def parse_geojson(value: Any, crs: Crs, allowed: tuple[str, ...], what: str) -> 
 def _check_rings_closed(value: dict[str, Any], what: str) -> None:
     # shapely closes open rings silently; GeoJSON (RFC 7946 §3.1.6) requires them closed.
     kind = value["type"]
-    polygons = [value["coordinates"]] if kind == "Polygon" else value["coordinates"]
     if kind not in POLYGONAL:
         return
+    polygons = [value["coordinates"]] if kind == "Polygon" else value["coordinates"]
     for polygon in polygons:
         for ring in polygon if isinstance(polygon, list) else []:
             if isinstance(ring, list) and len(ring) >= 1 and ring[0] != ring[-1]:

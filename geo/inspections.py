@@ -3,10 +3,12 @@ and carrying, when the inspector saw it, a status report that moves the flag."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+import hashlib
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import orjson
 from geoalchemy2 import Geography
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import cast, func, select, text
@@ -16,7 +18,7 @@ from sqlalchemy.orm import Session
 from geo import flags, layers, scope
 from geo.crs import Crs
 from geo.due import day_bounds
-from geo.errors import BadInput, OutsideGeofence
+from geo.errors import BadInput, IdempotencyConflict, OutsideGeofence
 from geo.flag_rules import ResumptionReport, Target, TargetKind
 from geo.geometry import to_sql
 from geo.models import Inspection, RentalProperty
@@ -36,6 +38,9 @@ TARGET_COLUMNS = {
 class Fence:
     geofence_m: float = 100.0  # how far from a point target a visit may be recorded
     max_gps_accuracy_m: float = 50.0  # a fix worse than this proves nothing
+    # How far ahead of the server's clock a phone's `at` may run: a visit from the future
+    # would date every later flag change of its target after it (flag history never goes back).
+    max_clock_skew: timedelta = timedelta(minutes=5)
 
 
 DEFAULT_FENCE = Fence()
@@ -53,6 +58,20 @@ class Visit:
     gps_accuracy_m: float | None = None
     report: ResumptionReport | None = None
 
+    @property
+    def digest(self) -> str:
+        """The sha256 of what was sent, to tell a replay from another visit under the same key."""
+        sent = {
+            "target": f"{self.target_type}:{self.target_id}",
+            "at": self.at.astimezone(UTC).isoformat(),
+            "location": self.location.wkt,
+            "crs": self.crs.value,
+            "findings": self.findings,
+            "gps_accuracy_m": self.gps_accuracy_m,
+            "report": None if self.report is None else asdict(self.report),
+        }
+        return hashlib.sha256(orjson.dumps(sent, default=str)).hexdigest()
+
 
 def record(
     session: Session,
@@ -62,9 +81,10 @@ def record(
     thresholds: flags.Thresholds,
 ) -> int:
     """The id of the inspection this key names: the one recorded before, or a new one, in the
-    caller's transaction. A replay returns the first and changes nothing, also when two race."""
-    _check(visit, fence)
-    earlier = _by_key(session, caller, visit.key)
+    caller's transaction. A replay returns the first and changes nothing, also when two race;
+    the same key with another payload is IdempotencyConflict."""
+    _check(visit, fence, datetime.now(UTC))
+    earlier = _by_key(session, caller, visit)
     if earlier is not None:
         return earlier
     layer = layers.BY_TYPE_NAME[visit.target_type]
@@ -90,6 +110,7 @@ def record(
         "distance_m": distance_m,
         "gps_accuracy_m": visit.gps_accuracy_m,
         "findings": visit.findings,
+        "payload_sha256": visit.digest,
     }
     # A racing replay waits on the unique key, then finds the first one's row.
     inserted = session.execute(
@@ -99,22 +120,31 @@ def record(
         .returning(INSPECTION.c.id)
     ).scalar_one_or_none()
     if inserted is None:
-        found = _by_key(session, caller, visit.key)
+        found = _by_key(session, caller, visit)
         assert found is not None  # the conflicting row is committed, or we would still wait
         return found
     _follow_up(session, caller, visit, thresholds)
     return inserted  # type: ignore[no-any-return]
 
 
-def _check(visit: Visit, fence: Fence) -> None:
+def _check(visit: Visit, fence: Fence, now: datetime) -> None:
     if not visit.key or len(visit.key) > MAX_KEY_CHARS:
         raise BadInput(f"idempotencyKey has 1 to {MAX_KEY_CHARS} characters")
     if len(visit.findings) > MAX_FINDINGS_CHARS:
         raise BadInput(f"findings have at most {MAX_FINDINGS_CHARS} characters")
     if visit.at.tzinfo is None:
         raise BadInput("`at` needs a UTC offset, such as 2020-02-28T09:30:00+08:00")
+    if visit.at > now + fence.max_clock_skew:
+        minutes = fence.max_clock_skew.total_seconds() / 60
+        raise BadInput(
+            f"`at` ({visit.at.isoformat()}) is more than {minutes:.0f} minutes ahead of the"
+            f" server's clock ({now.isoformat()}); is the phone's clock right?"
+        )
     accuracy = visit.gps_accuracy_m
-    if accuracy is not None and not 0 <= accuracy <= fence.max_gps_accuracy_m:
+    if accuracy is None:
+        # A fix of unknown quality proves nothing: no accuracy is not a pass.
+        raise BadInput("gpsAccuracyMeters is needed: the fix's accuracy, as the phone reports it")
+    if not 0 <= accuracy <= fence.max_gps_accuracy_m:
         raise BadInput(
             f"a GPS accuracy of {accuracy:.0f} m is worse than the {fence.max_gps_accuracy_m:.0f} m"
             " needed; wait for a better fix"
@@ -146,11 +176,20 @@ def _follow_up(
         flags.apply_report(session, target, visit.report, caller.username, visit.at, thresholds)
 
 
-def _by_key(session: Session, caller: Caller, key: str) -> int | None:
-    query = select(INSPECTION.c.id).where(
-        INSPECTION.c.account_id == caller.account_id, INSPECTION.c.idempotency_key == key
+def _by_key(session: Session, caller: Caller, visit: Visit) -> int | None:
+    """The caller's inspection under the visit's key, if it was sent with the same payload."""
+    query = select(INSPECTION.c.id, INSPECTION.c.payload_sha256).where(
+        INSPECTION.c.account_id == caller.account_id, INSPECTION.c.idempotency_key == visit.key
     )
-    return session.execute(query).scalar_one_or_none()
+    found = session.execute(query).first()
+    if found is None:
+        return None
+    if found.payload_sha256 not in (None, visit.digest):
+        raise IdempotencyConflict(
+            f"idempotencyKey {visit.key!r} was first sent with another visit"
+            f" (Inspection:{found.id}); send a new key for a new visit"
+        )
+    return found.id  # type: ignore[no-any-return]
 
 
 _VISITED = text("""

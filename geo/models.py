@@ -263,6 +263,7 @@ class Inspection(Base):
     distance_m: Mapped[float] = mapped_column(Float)  # from the target, when recorded
     gps_accuracy_m: Mapped[float | None] = mapped_column(Float)
     findings: Mapped[str] = mapped_column(Text, default="")
+    payload_sha256: Mapped[str | None] = mapped_column(Text)  # what the key was first sent with
     area_id = _area_fk()
 
     __table_args__ = (

@@ -4,8 +4,11 @@
     contact phone    hidden     masked     full          masked
     landlord phone   hidden     masked     full          masked
     rental address   hidden     full       full          masked
+    flag actor       hidden     hidden     full          full
 
 The town officer is the one with a need; an inspector needs the address of a home to visit it.
+Who changed a flag (the account that reported or overrode) is for the officers who answer for
+flags; an inspector or the public has no need of a colleague's name.
 A role counts on the caller's own rows only (their town, their zones: geo.scope.own); on the
 public rows of other towns, which everyone sees, they see personal data as anyone does. Every
 full read is audited.
@@ -30,6 +33,7 @@ class Personal(enum.Enum):
     CONTACT_PHONE = "contactPhone"
     LANDLORD_PHONE = "landlordPhone"
     RENTAL_ADDRESS = "address"
+    FLAG_ACTOR = "actor"
 
 
 _F, _M, _H = Disclosure.FULL, Disclosure.MASKED, Disclosure.HIDDEN
@@ -42,6 +46,9 @@ POLICY: dict[Personal, dict[Role | None, Disclosure]] = {
     },
     Personal.RENTAL_ADDRESS: {
         None: _H, Role.INSPECTOR: _F, Role.TOWN_OFFICER: _F, Role.DISTRICT_OFFICER: _M
+    },
+    Personal.FLAG_ACTOR: {
+        None: _H, Role.INSPECTOR: _H, Role.TOWN_OFFICER: _F, Role.DISTRICT_OFFICER: _F
     },
 }  # fmt: skip
 

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from geo import flags, selection
-from geo.crs import Crs, from_wgs84, geojson_decimals
+from geo.crs import Crs, as_geojson, named_crs
 from geo.errors import BadInput, NotFound
 from geo.filters import SpatialFilter, compile_filter, within_nearest
 from geo.layers import AREAS, Layer
@@ -210,8 +210,7 @@ def geometries(
     geometry = layer.table.c[column]
     if simplify_m is not None:
         geometry = simplified(geometry, simplify_m)
-    geojson = func.ST_AsGeoJSON(from_wgs84(geometry, crs), geojson_decimals(crs))
-    query = select(layer.table.c.id, geojson).where(layer.table.c.id.in_(ids))
+    query = select(layer.table.c.id, as_geojson(geometry, crs)).where(layer.table.c.id.in_(ids))
     return {id_: orjson.loads(text) for id_, text in session.execute(query)}
 
 
@@ -251,7 +250,7 @@ def feature_collection(
         "id",
         layer.global_id(layer.table.c.id),
         "geometry",
-        func.ST_AsGeoJSON(from_wgs84(layer.geometry, crs), geojson_decimals(crs)).cast(JSON),
+        as_geojson(layer.geometry, crs).cast(JSON),
         "properties",
         properties,
     )
@@ -263,13 +262,13 @@ def feature_collection(
         .limit(limit)
         .subquery()
     )
+    label = named_crs(crs)
+    members: list[Any] = ["type", "FeatureCollection"]
+    if label is not None:
+        members += ["crs", literal(orjson.dumps(label).decode()).cast(JSON)]
+    features = func.coalesce(func.json_agg(rows.c.feature), literal("[]").cast(JSON))
     collection: Select[tuple[str, int]] = select(
-        func.json_build_object(
-            "type",
-            "FeatureCollection",
-            "features",
-            func.coalesce(func.json_agg(rows.c.feature), literal("[]").cast(JSON)),
-        ).cast(String),
+        func.json_build_object(*members, "features", features).cast(String),
         func.count(),
     )
     text, features = session.execute(collection).one()
@@ -283,8 +282,7 @@ def _pairs(properties: dict[str, ColumnElement[Any]]) -> list[Any]:
 def converted(session: Session, shape: BaseGeometry, crs: Crs) -> Any:
     """A WGS84 shapely geometry as a GeoJSON geometry in `crs`, converted by PostGIS."""
     wgs84 = func.ST_GeomFromEWKB(from_shape(shape, srid=STORAGE_SRID))
-    geojson = func.ST_AsGeoJSON(from_wgs84(wgs84, crs), geojson_decimals(crs))
-    return orjson.loads(session.execute(select(geojson)).scalar_one())
+    return orjson.loads(session.execute(select(as_geojson(wgs84, crs))).scalar_one())
 
 
 def cursor_of(sort_key: ColumnElement[Any], id_column: ColumnElement[int]) -> ColumnElement[str]:

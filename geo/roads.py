@@ -57,7 +57,14 @@ def import_osm(connection: Connection, path: Path | str) -> dict[str, int]:
     junctions = _junctions(ways)
     edges = [edge for way in ways for edge in _split(way, junctions, coordinates)]
     vertices = sorted({node for edge in edges for node in (edge[1], edge[2])})
-    connection.execute(text("TRUNCATE road, road_vertex RESTART IDENTITY"))
+    if not edges:
+        # Loading nothing would clear the network by surprise: that is asked for by name.
+        raise BadInput(
+            f"{path} holds no rideable ways ({len(ways)} ways of the kinds ridden, none with two"
+            " nodes in the file); the road network is unchanged. To remove it:"
+            " fugong import-roads --clear"
+        )
+    clear(connection)
     connection.execute(
         text(
             "INSERT INTO road_vertex (id, geom)"
@@ -74,6 +81,11 @@ def import_osm(connection: Connection, path: Path | str) -> dict[str, int]:
     connection.execute(text("ANALYZE road"))
     connection.execute(text("ANALYZE road_vertex"))
     return {"ways": len(ways), "roads": len(edges), "vertices": len(vertices)}
+
+
+def clear(connection: Connection) -> None:
+    """Remove the road network: plans then measure straight lines (STRAIGHT_LINE)."""
+    connection.execute(text("TRUNCATE road, road_vertex RESTART IDENTITY"))
 
 
 Edge = tuple[Way, int, int, list[tuple[float, float]]]  # way, source, target, lon/lat points

@@ -18,7 +18,7 @@ from sqlalchemy import (
     select,
 )
 
-from geo.crs import Crs, from_wgs84, geojson_decimals
+from geo.crs import Crs, as_geojson
 from geo.layers import Layer
 from geo.scope import Caller, visible
 
@@ -115,8 +115,7 @@ def _value(row: Row, part: Part) -> ColumnElement[Any]:
             return literal(None) if row.distance is None else row.distance
         case Geometry(column, crs):
             drawn = table.c[column or row.layer.geometry_column]
-            geojson = func.ST_AsGeoJSON(from_wgs84(drawn, crs), geojson_decimals(crs))
-            return geojson.cast(JSON)
+            return as_geojson(drawn, crs).cast(JSON)
         case Nested(fields):
             return json_object(row, fields)
         case Related(layer, key, fields):

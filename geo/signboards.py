@@ -8,8 +8,9 @@ flag at the end of that day (back at work, fully or partly) and did not update i
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import RowMapping, exists, func, literal, select, update
+from sqlalchemy import RowMapping, Select, exists, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from geo import layers
@@ -66,7 +67,22 @@ def stale_signboards(
     see, first/after_id page them. Each row holds the enterprise's columns as geo.queries
     reads them for the caller, `day_color` (its flag at the end of the day) and `last_updated_on`
     (its last update on or before the day, or None)."""
-    day = day or today()
+    query = _stale(session, area_code, day or today(), caller)
+    query = query.where(ENTERPRISE.c.id > after_id).order_by(ENTERPRISE.c.id).limit(first)
+    return list(session.execute(query).mappings().all())
+
+
+def stale_signboard_count(
+    session: Executor, area_code: str | None, day: date | None, caller: Caller | None = None
+) -> int:
+    """How many enterprises stale_signboards lists, on every page."""
+    stale = _stale(session, area_code, day or today(), caller).subquery()
+    return session.execute(select(func.count()).select_from(stale)).scalar_one()  # type: ignore[no-any-return]
+
+
+def _stale(
+    session: Executor, area_code: str | None, day: date, caller: Caller | None
+) -> Select[Any]:
     color = color_as_of(TargetKind.ENTERPRISE, cutoff(day))
     updated_by_day = SIGNBOARD.c.days.op("*")(
         func.datemultirange(func.daterange(None, day, literal("[]")))
@@ -80,12 +96,9 @@ def stale_signboards(
         SIGNBOARD.c.enterprise_id == ENTERPRISE.c.id, SIGNBOARD.c.days.op("@>")(day)
     )
     columns = row_columns(layers.ENTERPRISES, caller)
-    query = (
-        select(*columns, color.label("day_color"), last_updated.label("last_updated_on"))
-        .where(color.in_(BACK_AT_WORK), ~updated_that_day, ENTERPRISE.c.id > after_id)
-        .order_by(ENTERPRISE.c.id)
-        .limit(first)
-    )
+    query = select(
+        *columns, color.label("day_color"), last_updated.label("last_updated_on")
+    ).where(color.in_(BACK_AT_WORK), ~updated_that_day)
     if area_code is not None:
         # The areas as a list, not a subquery: the planner then tests an enterprise's area
         # before its colour, which may cost a probe of the history.
@@ -93,7 +106,7 @@ def stale_signboards(
     scope = None if caller is None else visible(layers.ENTERPRISES, caller)
     if scope is not None:
         query = query.where(scope)
-    return list(session.execute(query).mappings().all())
+    return query
 
 
 def _subtree(session: Executor, area_code: str) -> list[int]:

@@ -3,7 +3,10 @@ and kept in tile_cache for every process and host to share until a write touches
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
+import sys
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +16,7 @@ from sqlalchemy import (
     ColumnElement,
     Float,
     LargeBinary,
+    Numeric,
     SmallInteger,
     String,
     Text,
@@ -25,6 +29,7 @@ from sqlalchemy import (
     table,
     text,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -32,7 +37,7 @@ from sqlalchemy.orm import Session
 from geo.crs import Crs, from_wgs84
 from geo.errors import BadInput
 from geo.filters import SpatialFilter
-from geo.layers import AREAS, Layer
+from geo.layers import AREAS, BY_PLURAL, Layer
 from geo.models import FlagColor, Role
 from geo.queries import filtered
 from geo.scope import Caller
@@ -90,13 +95,37 @@ class Asked:
 
     @property
     def filters(self) -> str:
+        """The cache key's filters, led by the content version: a deploy that changes what a
+        tile holds never serves the tiles kept before it."""
         flags = ",".join(sorted(set(self.flag))) if self.flag else ""
         crs = "" if self.crs is Crs.WGS84 else f"&crs={self.crs.value}"
-        return f"areaCode={self.area_code or ''}&flag={flags}{crs}"
+        return f"v={content_version()}&areaCode={self.area_code or ''}&flag={flags}{crs}"
 
     @property
     def margin_deg(self) -> float:
         return 0.0 if self.crs is Crs.WGS84 else SHIFT_MARGIN_DEG
+
+
+@functools.cache
+def content_version() -> str:
+    """A digest of what decides a tile's bytes besides the data: the code that builds it (this
+    module) and each layer's properties as SQL. Any change to either is a new version."""
+    parts = [inspect.getsource(sys.modules[__name__])]
+    for name, layer in sorted(BY_PLURAL.items()):
+        properties = select(*(_mvt_value(v).label(k) for k, v in layer.public.items()))
+        parts += [
+            name,
+            layer.geometry_column,
+            str(properties.compile(dialect=postgresql.dialect())),
+        ]
+    return hashlib.blake2b("\0".join(parts).encode(), digest_size=6).hexdigest()
+
+
+def forget_other_versions(session: Session) -> int:
+    """Drop the kept tiles of other content versions (a deploy's first start does it): they
+    can never be served again. How many were dropped."""
+    stale = TILE_CACHE.delete().where(~TILE_CACHE.c.filters.startswith(f"v={content_version()}&"))
+    return session.execute(stale).rowcount  # type: ignore[attr-defined, no-any-return]
 
 
 @dataclass(frozen=True)
@@ -129,7 +158,7 @@ def tile(
             func.ST_Transform(drawn, WEB_MERCATOR_SRID), envelope, EXTENT, BUFFER, True
         ).label("geom"),
         layer.global_id(rows.c.id).label("id"),
-        *(_as_text_if_enum(value).label(name) for name, value in layer.public.items()),
+        *(_mvt_value(value).label(name) for name, value in layer.public.items()),
     )
     if z < DETAIL_ZOOM and layer.geometry.type.geometry_type == "POINT":
         # As an array, so that the planner looks each one up by id.
@@ -193,9 +222,14 @@ def _keys_in_tile(
     return key.between(first, last) & (key % side).between(xs[0], xs[-1])
 
 
-def _as_text_if_enum(column: Any) -> Any:
-    # MVT properties are strings, numbers or booleans: enums go as their names.
-    return column.cast(String) if hasattr(column.type, "enums") else column
+def _mvt_value(column: Any) -> Any:
+    """MVT properties are strings, numbers or booleans: enums go as their names, and NUMERIC as
+    a double, which ST_AsMVT would otherwise write as a string (capacityPct "85.0")."""
+    if hasattr(column.type, "enums"):
+        return column.cast(String)
+    if isinstance(column.type, Numeric):
+        return column.cast(Float)
+    return column
 
 
 def scope_of(caller: Caller) -> str:

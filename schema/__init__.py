@@ -5,12 +5,13 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionResult
 
 from schema.audit import AuditPersonalReads
 from schema.caller import CurrentCaller
 from schema.compiled import ExecutionContext
 from schema.documents import parse_and_validate_once
-from schema.errors import ErrorCodes
+from schema.errors import ErrorCodes, coded
 from schema.limits import Limits, limit_extensions
 from schema.mutation import Mutation
 from schema.query import Query
@@ -21,6 +22,14 @@ from schema.subscription import Subscription
 class Schema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """A caller's mistakes are answered, not logged; ErrorCodes logs the unexpected."""
+
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        # strawberry answers an exception raised inside an extension after every extension has
+        # finished, so ErrorCodes never sees it: such errors get their code here.
+        result = await super().execute(*args, **kwargs)
+        if result.errors:
+            result.errors = [coded(error) for error in result.errors]
+        return result
 
 
 def build_schema(limits: Limits) -> strawberry.Schema:

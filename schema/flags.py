@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 
 import strawberry
+from sqlalchemy import RowMapping
 from sqlalchemy.orm import Session
 
 from geo import flag_counts, flags, layers, scope, signboards
@@ -14,7 +16,6 @@ from geo.scope import Caller
 from schema.types import (
     Area,
     Ctx,
-    Edge,
     Enterprise,
     FlagColor,
     FlagCounts,
@@ -31,10 +32,27 @@ class AreaFlagCounts:
     counts: FlagCounts
 
 
+@strawberry.type(description="An enterprise whose signboard is stale, and since when")
+class StaleSignboardEdge:
+    cursor: str
+    node: Enterprise
+    last_updated_on: date | None = strawberry.field(
+        description="Its last update on or before the day asked about; null: never updated"
+    )
+    days_stale: int | None = strawberry.field(
+        description="Days from that update to the day asked about; null: never updated"
+    )
+
+
 @strawberry.type(description="A page of enterprises with stale signboards, in id order")
 class StaleSignboardConnection:
-    edges: list[Edge[Enterprise]]
+    edges: list[StaleSignboardEdge]
     page_info: PageInfo
+    counter: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="Enterprises with stale signboards, on every page")
+    async def total_count(self) -> int:
+        return await self.counter()
 
 
 @strawberry.input
@@ -97,13 +115,29 @@ class FlagQuery:
         if not 0 <= first <= most:
             raise BadInput(f"first must be between 0 and {most}")
         after_id = 0 if after is None else _id_cursor(after)
+        day = date or flag_counts.today()
+        caller = info.context.caller
         rows = await info.context.run(
-            signboards.stale_signboards, area_code, date, info.context.caller, first + 1, after_id
+            signboards.stale_signboards, area_code, day, caller, first + 1, after_id
         )
-        edges = [Edge(cursor=str(row["id"]), node=Enterprise(row=row)) for row in rows[:first]]
+
+        async def counter() -> int:
+            return await info.context.run(signboards.stale_signboard_count, area_code, day, caller)
+
+        edges = [_stale_edge(row, day) for row in rows[:first]]
         end = edges[-1].cursor if edges else None
         page = PageInfo(has_next_page=len(rows) > first, end_cursor=end)
-        return StaleSignboardConnection(edges=edges, page_info=page)
+        return StaleSignboardConnection(edges=edges, page_info=page, counter=counter)
+
+
+def _stale_edge(row: RowMapping, day: date) -> StaleSignboardEdge:
+    updated = row["last_updated_on"]
+    return StaleSignboardEdge(
+        cursor=str(row["id"]),
+        node=Enterprise(row=row),
+        last_updated_on=updated,
+        days_stale=None if updated is None else (day - updated).days,
+    )
 
 
 def _id_cursor(cursor: str) -> int:

@@ -63,6 +63,7 @@ QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
 QUERY_TOO_MANY_ALIASES = "QUERY_TOO_MANY_ALIASES"
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 BAD_USER_INPUT = "BAD_USER_INPUT"
+GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 
 # Arguments that set how many items a field returns: a connection's `first`, `features`' `limit`.
 PAGE_ARGUMENTS = ("first", "limit")
@@ -144,6 +145,7 @@ class QueryLimits(SchemaExtension):
         context = self.execution_context
         assert context.graphql_document is not None  # validation only follows a parse
         try:
+            _check_selections(context.graphql_document)
             _check_variables(context.variables or {}, self.limits.max_string_chars)
             walk = _Walk(self.limits, context.schema._schema, context.graphql_document)
             cost = walk.run(context.variables or {})
@@ -171,6 +173,23 @@ class _Refused(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.error = GraphQLError(message, extensions={"code": code})
+
+
+def _check_selections(document: DocumentNode) -> None:
+    """graphql-core parses `{ }` and `{ area { } }`, which the spec forbids and which the
+    limiters (and the cost walk) cannot measure: refused first, as validation would."""
+    for definition in document.definitions:
+        stack = [getattr(definition, "selection_set", None)]
+        while stack:
+            selections = stack.pop()
+            if selections is None:
+                continue
+            if not selections.selections:
+                raise _Refused(
+                    GRAPHQL_VALIDATION_FAILED,
+                    "a selection set ({ }) selects at least one field",
+                )
+            stack.extend(getattr(s, "selection_set", None) for s in selections.selections)
 
 
 @functools.cache

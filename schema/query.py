@@ -76,11 +76,17 @@ class SpatialFilterInput:
     crs: Crs | None = strawberry.field(
         default=GeoCrs.WGS84, description="The CRS of every coordinate given in this filter"
     )
+    name: str | None = strawberry.field(
+        default=None,
+        description="A part of the name, anywhere in it, any case: 通宇 finds 通宇电缆",
+    )
 
     def to_geo(self) -> SpatialFilter:
         near = None if self.near is None else Near(self.near.point, self.near.radius_meters)
         crs = self.crs or GeoCrs.WGS84
-        return SpatialFilter(self.area_code, self.bbox, self.within, self.intersects, near, crs)
+        return SpatialFilter(
+            self.area_code, self.bbox, self.within, self.intersects, near, crs, self.name
+        )
 
 
 def _spatial(where: SpatialFilterInput | None) -> SpatialFilter | None:

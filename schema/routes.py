@@ -243,13 +243,20 @@ class RecordInspectionInput:
         description="Chosen by the client; the same key again returns the first result"
     )
     target_id: strawberry.ID
-    at: datetime
+    at: datetime = strawberry.field(
+        description="When the visit was made: at most FUGONG_MAX_CLOCK_SKEW_MINUTES (5) ahead"
+        " of the server's clock"
+    )
     location: GeoJSON = strawberry.field(description="A Point, in `crs`")
     crs: Crs | None = strawberry.field(
         default=GeoCrs.WGS84, description="Phone map SDKs in China report GCJ02"
     )
     findings: str
-    gps_accuracy_meters: float | None = None
+    gps_accuracy_meters: float | None = strawberry.field(
+        default=None,
+        description="The fix's accuracy as the phone reports it: needed, since a fix of unknown"
+        " quality proves nothing (omitted: BAD_USER_INPUT)",
+    )
     resumption: ResumptionInput | None = None
 
     def to_geo(self) -> inspections.Visit:
@@ -284,7 +291,10 @@ class RouteQuery:
         ] = None,
     ) -> InspectionPlan:
         context = info.context
-        key = plan_key(zone_number(zone_id), date, inspectors or 1, shift_minutes or 480)
+        # None is the default; 0 is a number, and refused by plan_key like any other out of range.
+        inspectors = 1 if inspectors is None else inspectors
+        shift_minutes = 480 if shift_minutes is None else shift_minutes
+        key = plan_key(zone_number(zone_id), date, inspectors, shift_minutes)
         stored = await context.run(reused_plan, context.caller, key)
         if stored is None:
             stored = await context.write(solved_plan, context.caller, key)

@@ -118,14 +118,21 @@ def personal(name: str, kind: Personal, description: str) -> Any:
     """A field of personal data: shown, masked or hidden by the caller's role; audited if shown."""
 
     def resolve(root: Node, info: Ctx) -> str | None:
-        context, value, own = info.context, root.row[name], root.row["own"]
-        if value is not None and disclosure(context.caller, kind, own) is Disclosure.FULL:
-            context.personal_reads.append(
-                (global_id(root.layer.type_name, root.row["id"]), kind.value)
-            )
-        return shown(context.caller, kind, value, own)
+        record = global_id(root.layer.type_name, root.row["id"])
+        return disclosed(info, record, kind, root.row[name], root.row["own"])
 
     return strawberry.field(resolver=resolve, description=description)
+
+
+def disclosed(
+    info: Ctx, record: str, kind: Personal, value: str | None, own: bool
+) -> str | None:
+    """`value` of `record` as the caller may see it (geo/privacy.py; `own`: whether the record
+    is the caller's, geo.scope.own); a full read is audited."""
+    context = info.context
+    if value is not None and disclosure(context.caller, kind, own) is Disclosure.FULL:
+        context.personal_reads.append((record, kind.value))
+    return shown(context.caller, kind, value, own)
 
 
 # FlagStatus's fields and the columns of a flagged row they read.
@@ -256,6 +263,7 @@ class RentalProperty(Feature):
         "address", Personal.RENTAL_ADDRESS, "Personal data: a home address (masked for some roles)"
     )
     filed: bool = column("filed", "Registered (备案) with the authorities")
+    tenants_total: int = column("tenants_total")
     landlord_phone: str | None = personal("landlord_phone", Personal.LANDLORD_PHONE, PERSONAL_PHONE)
     distance_meters: float | None = distance_field()
 
@@ -266,6 +274,8 @@ class ConstructionSite(Feature):
     name: str = column("name")
     kind: str = column("kind")
     key_project: bool = column("key_project")
+    workers_total: int = column("workers_total")
+    workers_returned: int = column("workers_returned")
     resumption: ResumptionStatus = column("resumption")
     problems: list[str] = column("problems", "Open problems")
     flag: FlagStatus = flag_field()
@@ -365,6 +375,17 @@ class FlagChange:
     @strawberry.field(description="The rules, or a hand")
     def source(self) -> FlagSource:
         return self.event.source
+
+    @strawberry.field(
+        description="Who made it: the account that sent the report, or set or cleared the flag"
+        " by hand. Shown to the officers of its town and of the district (audited), null to"
+        " others"
+    )
+    async def actor(self, info: Ctx) -> str | None:
+        # As any field of the target: the policy counts on whether the target is the caller's.
+        target: Node = await self.target(info)  # type: ignore[assignment]
+        record = global_id(target.layer.type_name, target.row["id"])
+        return disclosed(info, record, Personal.FLAG_ACTOR, self.event.actor, target.row["own"])
 
 
 NODE_TYPES: dict[str, type[Node]] = {

@@ -57,7 +57,7 @@ def test_reads_from_the_replica_writes_to_the_primary(engine, replica, tokens, s
         statements.clear()
         record = """mutation ($at: GeoJSON!, $id: ID!) { recordInspection(input: {
             idempotencyKey: "replica-test", targetId: $id, at: "2020-02-28T09:00:00+08:00",
-            location: $at, findings: "ok"}) { id target { ... on Enterprise { name } } } }"""
+            location: $at, findings: "ok", gpsAccuracyMeters: 5}) { id target { ... on Enterprise { name } } } }"""
         location = {"type": "Point", "coordinates": [lon, lat]}
         try:
             # The write, and the reads of the answer after it, go to the primary.

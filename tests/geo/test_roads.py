@@ -185,3 +185,42 @@ def test_cli_imports_into_a_database(engine: Engine, tmp_path, monkeypatch, caps
         scratch.dispose()
     assert roads == grid.roads
     assert capsys.readouterr().out.strip() == f"{grid.ways} ways, {grid.roads} roads, 38 vertices"
+
+
+NO_RIDEABLE_WAYS = """<?xml version="1.0"?><osm version="0.6">
+<node id="1" lat="25.87" lon="119.57"/><node id="2" lat="25.871" lon="119.571"/>
+<way id="10"><nd ref="1"/><nd ref="2"/><tag k="highway" v="footway"/></way>
+<way id="11"><nd ref="1"/><nd ref="99"/><tag k="highway" v="residential"/></way>
+</osm>"""
+
+
+def run_cli(monkeypatch, url: str, *arguments: str) -> None:
+    settings = replace(get_settings(), database_url=url)
+    monkeypatch.setattr(cli, "get_settings", lambda: settings)
+    monkeypatch.setattr(sys, "argv", ["fugong", "import-roads", *arguments])
+    cli.main()
+
+
+def test_a_file_without_rideable_ways_is_refused_and_roads_can_be_cleared(
+    engine: Engine, tmp_path, monkeypatch, capsys
+):
+    grid_path, empty = tmp_path / "grid.osm", tmp_path / "footways.osm"
+    grid = write_grid(grid_path, 119.55, 25.86, 119.59, 25.88)
+    empty.write_text(NO_RIDEABLE_WAYS)
+    with scratch_database(engine, "noroads") as url:
+        scratch = make_engine(url)
+        with scratch.begin() as connection:
+            migrations.upgrade(connection)
+        run_cli(monkeypatch, url, str(grid_path))
+        with pytest.raises(SystemExit) as refused:  # a message, not a traceback
+            run_cli(monkeypatch, url, str(empty))
+        assert "no rideable ways" in str(refused.value.code)
+        assert "--clear" in str(refused.value.code)
+        with scratch.connect() as connection:
+            kept = connection.execute(text("SELECT count(*) FROM road")).scalar()
+        run_cli(monkeypatch, url, "--clear")
+        with scratch.connect() as connection:
+            cleared = connection.execute(text("SELECT count(*) FROM road_vertex")).scalar()
+        scratch.dispose()
+    assert kept == grid.roads and cleared == 0
+    assert "removed" in capsys.readouterr().out

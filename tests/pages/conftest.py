@@ -39,7 +39,9 @@ VIEWPORT = {"width": 1200, "height": 800}
 BENIGN_CONSOLE = ("GPU stall due to ReadPixels",)
 
 
-@pytest.fixture(scope="session")
+# Package-scoped: Playwright's sync API keeps an event loop running in this thread while it
+# lives, and asyncio.run() in later tests must not find one.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -47,7 +49,7 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def pages_db(engine: Engine) -> Iterator[str]:
     """The demo district for the page tests; they may commit (flag overrides) there."""
     with seeded_database(engine, "pages") as url:
@@ -88,20 +90,20 @@ class Origins:
             server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def origins() -> Iterator[Origins]:
     started = Origins()
     yield started
     started.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def elsewhere(origins: Origins) -> dict[str, str]:
     """Two other sites: one fugong allows (FUGONG_CORS_ORIGINS), one it does not."""
     return {"allowed": origins.start(), "refused": origins.start()}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_server(pages_db: str, elsewhere: dict[str, str]) -> Iterator[str]:
     """fugong as deployed: CORS open to one other origin only, hosts checked."""
     with serving(

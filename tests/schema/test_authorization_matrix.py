@@ -238,7 +238,8 @@ MUTATION_TEXT = {
     "clearFlagOverride": "clearFlagOverride(targetId: $id) { color }",
     "recordSignboard": 'recordSignboard(enterpriseId: $id, date: "2020-02-27")',
     "recordInspection": """recordInspection(input: {idempotencyKey: "matrix", targetId: $id,
-        at: "2020-02-28T09:00:00+08:00", location: $at, findings: "ok"}) { id }""",
+        at: "2020-02-28T09:00:00+08:00", location: $at, findings: "ok", gpsAccuracyMeters: 5})
+        { id }""",
 }
 
 

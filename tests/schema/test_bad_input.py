@@ -110,3 +110,13 @@ def test_unknown_field(gql):
 def test_simplify_out_of_range(gql):
     error = gql.error('{ area(code: "350112") { geometry(simplifyMeters: -1) } }')
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+@pytest.mark.parametrize(
+    "query", ["{ }", "query { }", "{ enterprises { } }", "{ enterprises { edges { node { } } } }",
+              "{ ...F } fragment F on Query { }"],
+)  # fmt: skip
+def test_an_empty_selection_set_is_a_coded_validation_error(anonymous, query):
+    error = anonymous.error(query)
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "selects at least one field" in error["message"]

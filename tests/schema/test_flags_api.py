@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from sqlalchemy import Connection, text
 
 JINFENG = "350112109"
@@ -173,3 +175,68 @@ def test_stale_signboards_in_jinfeng(db, as_user):
     )
     again = {e["node"]["id"] for e in town.data(query)["staleSignboards"]["edges"]}
     assert f"Enterprise:{stale}" not in again
+
+
+def test_stale_signboards_say_how_many_and_since_when(db, as_user):
+    query = """query ($after: String) { staleSignboards(areaCode: "350112109", date: "2020-02-27",
+        first: 50, after: $after) { totalCount edges { lastUpdatedOn daysStale node { id } }
+        pageInfo { hasNextPage endCursor } } }"""
+    town = as_user("town")
+    page = town.data(query)["staleSignboards"]
+    edges, after = list(page["edges"]), page["pageInfo"]
+    while after["hasNextPage"]:
+        more = town.data(query, after=after["endCursor"])["staleSignboards"]
+        edges, after = edges + more["edges"], more["pageInfo"]
+    expected = db.execute(text(
+        "SELECT count(*) FROM enterprise e JOIN area a ON a.id = e.area_id"
+        " WHERE a.code LIKE '350112109%' AND NOT EXISTS (SELECT FROM signboard s"
+        "   WHERE s.enterprise_id = e.id AND s.days @> DATE '2020-02-27')"
+        " AND (SELECT c.to_color FROM flag_change c WHERE c.enterprise_id = e.id"
+        "   AND c.at < TIMESTAMPTZ '2020-02-28 00:00+08' ORDER BY c.at DESC, c.id DESC LIMIT 1)"
+        "   IN ('GREEN', 'YELLOW')"
+    )).scalar_one()  # fmt: skip
+    assert page["totalCount"] == len(edges) == expected > 0
+    dated = [e for e in edges if e["lastUpdatedOn"] is not None]
+    assert dated
+    for edge in dated:
+        updated = date.fromisoformat(edge["lastUpdatedOn"])
+        assert edge["daysStale"] == (date(2020, 2, 27) - updated).days >= 1
+        between = db.execute(text(
+            "SELECT s.days @> CAST(:u AS date), s.days && daterange(CAST(:u AS date) + 1,"
+            " DATE '2020-02-27', '[]') FROM signboard s WHERE s.enterprise_id = :id"
+        ), {"u": updated, "id": int(edge["node"]["id"].split(":")[1])}).one()  # fmt: skip
+        assert between == (True, False)  # updated that day, and not since
+    assert all(e["daysStale"] is None for e in edges if e["lastUpdatedOn"] is None)
+
+
+def test_the_officers_see_who_overrode_a_flag(db, anonymous, as_user):
+    enterprise = f"Enterprise:{yellow_in_jinfeng_with_one_problem(db)}"
+    as_user("town").data(OVERRIDE, id=enterprise, color="RED", reason="复查发现问题")
+    history = """query ($id: ID!) { node(id: $id) { ... on Enterprise {
+      flagHistory { to source actor } } } }"""
+    seen = {}
+    for who, client in [("anonymous", anonymous), *((r, as_user(r)) for r in
+                        ("inspector", "town", "district"))]:  # fmt: skip
+        node = client.data(history, id=enterprise)["node"]
+        if node is not None:
+            seen[who] = node["flagHistory"][-1]
+    assert seen["town"] == seen["district"] == {"to": "RED", "source": "OVERRIDE", "actor": "town"}
+    assert seen["anonymous"]["actor"] is None
+    assert all(change["actor"] is None for who, change in seen.items() if who == "inspector")
+    audited = db.execute(text(
+        "SELECT a.username, l.fields FROM audit_log l JOIN account a ON a.id = l.account_id"
+        " WHERE l.target = :t"), {"t": enterprise}).all()  # fmt: skip
+    assert ("town", ["actor"]) in audited and ("district", ["actor"]) in audited
+
+
+def test_every_answer_tells_time_in_the_readmes_zone(db, as_user):
+    """Asia/Shanghai (+08:00) in queries and mutations alike, whatever the session's zone."""
+    enterprise = f"Enterprise:{yellow_in_jinfeng_with_one_problem(db)}"
+    town = as_user("town")
+    changed = town.data(
+        """mutation ($id: ID!) { updateResumption(targetId: $id, input: {status: FULL,
+           problems: []}) { since } }""", id=enterprise,
+    )["updateResumption"]["since"]  # fmt: skip
+    read = town.data(HISTORY.replace("flag { color reason }", "flag { since }"), id=enterprise)
+    assert changed.endswith("+08:00") and read["node"]["flag"]["since"].endswith("+08:00")
+    assert datetime.fromisoformat(changed) == datetime.fromisoformat(read["node"]["flag"]["since"])

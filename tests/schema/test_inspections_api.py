@@ -8,7 +8,7 @@ import math
 import re
 import subprocess
 import threading
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import prcoords
 import shapely
@@ -146,8 +146,8 @@ def test_a_gcj02_visit_50_m_away_is_recorded_once_and_moves_the_flag(db, as_user
         stored[1], lat + 50 / 111_320, abs_tol=1e-6
     )
     assert first["target"]["flag"]["color"] in {"GREEN", "YELLOW"}
-    replay = inspector.data(RECORD, input={**visit, "findings": "sent again"})["recordInspection"]
-    assert replay["id"] == first["id"] and replay["findings"] == first["findings"]
+    replay = inspector.data(RECORD, input=visit)["recordInspection"]
+    assert replay == first
     rows = db.execute(
         text("SELECT count(*) FROM inspection WHERE idempotency_key = 'phone-7:visit-1'")
     )
@@ -161,6 +161,7 @@ def test_the_geofence_both_ways(db, as_user):
         "targetId": f"Enterprise:{enterprise}",
         "at": "2020-02-28T10:00:00+08:00",
         "findings": "x",
+        "gpsAccuracyMeters": 5,
     }
     far = {
         **base,
@@ -201,6 +202,7 @@ def test_a_site_is_visited_inside_its_footprint(db, as_user):
         "targetId": f"ConstructionSite:{site}",
         "at": "2020-02-28T10:00:00+08:00",
         "findings": "ok",
+        "gpsAccuracyMeters": 5,
     }
     inside = {
         **visit,
@@ -224,7 +226,7 @@ def test_two_replays_racing_leave_one_row(engine: Engine):
         ).scalar_one()
     at = datetime.fromisoformat("2020-02-28T11:00:00+08:00")
     visit = Visit(
-        "race-key", "Enterprise", enterprise, at, shapely.Point(lon, lat), Crs.WGS84, "race"
+        "race-key", "Enterprise", enterprise, at, shapely.Point(lon, lat), Crs.WGS84, "race", 5.0
     )
     start, ids, errors = threading.Barrier(2), [], []
 
@@ -266,9 +268,63 @@ def test_progress_counts_the_days_visits(db, as_user, zone_id):
     assert before["progress"]["visited"] == 0 and before["visited"] == []
     enterprise, lon, lat = red_enterprise_of_inspector(db)
     visit = {"idempotencyKey": "progress", "targetId": f"Enterprise:{enterprise}",
-             "at": "2020-02-28T09:00:00+08:00", "findings": "ok",
+             "at": "2020-02-28T09:00:00+08:00", "findings": "ok", "gpsAccuracyMeters": 5,
              "location": {"type": "Point", "coordinates": [lon, lat]}}  # fmt: skip
     inspector.data(RECORD, input=visit)
     after = inspector.data(query, zone=f"PatrolZone:{zone_id}")["inspectionRoute"]
     assert after["progress"] == {"due": before["progress"]["due"], "visited": 1}
     assert [v["target"]["id"] for v in after["visited"]] == [f"Enterprise:{enterprise}"]
+
+
+def _visit_at_red_enterprise(db: Connection, key: str, at: str) -> dict[str, object]:
+    enterprise, lon, lat = red_enterprise_of_inspector(db)
+    return {"idempotencyKey": key, "targetId": f"Enterprise:{enterprise}", "at": at,
+            "findings": "ok", "gpsAccuracyMeters": 5,
+            "location": {"type": "Point", "coordinates": [lon, lat]}}  # fmt: skip
+
+
+def _history(db: Connection) -> list[tuple[object, ...]]:
+    return [tuple(row) for row in db.execute(text("SELECT * FROM flag_change ORDER BY id"))]
+
+
+def test_a_phone_clock_ahead_is_refused_and_changes_nothing(db, as_user):
+    inspector = as_user("inspector")
+    before, inspections_before = _history(db), db.execute(text("SELECT count(*) FROM inspection"))
+    count = inspections_before.scalar_one()
+    now = datetime.now(UTC)
+    for at in (
+        "9999-12-31T23:00:00-08:00",  # the year 10000 in UTC: once stored, then unreadable
+        "2099-06-01T09:00:00+08:00",  # would date every later flag change of the target after it
+        (now + timedelta(minutes=30)).isoformat(),
+    ):
+        visit = {**_visit_at_red_enterprise(db, f"ahead-{at}", at),
+                 "resumption": {"status": "FULL", "problems": []}}  # fmt: skip
+        error = inspector.error(RECORD, input=visit)
+        assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+    assert _history(db) == before
+    assert db.execute(text("SELECT count(*) FROM inspection")).scalar_one() == count
+    # A clock a minute fast is a clock: the window is FUGONG_MAX_CLOCK_SKEW_MINUTES (5).
+    fast = _visit_at_red_enterprise(db, "fast", (now + timedelta(minutes=1)).isoformat())
+    assert inspector.data(RECORD, input=fast)["recordInspection"]["id"]
+
+
+def test_a_visit_without_its_gps_accuracy_is_refused(db, as_user):
+    visit = _visit_at_red_enterprise(db, "no-accuracy", "2020-02-28T09:00:00+08:00")
+    del visit["gpsAccuracyMeters"]
+    error = as_user("inspector").error(RECORD, input=visit)
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "gpsAccuracyMeters" in error["message"]
+    assert db.execute(text("SELECT count(*) FROM inspection")).scalar_one() == 0
+
+
+def test_a_key_sent_again_with_another_payload_is_a_conflict(db, as_user):
+    inspector = as_user("inspector")
+    visit = _visit_at_red_enterprise(db, "phone-9:visit-1", "2020-02-28T09:00:00+08:00")
+    first = inspector.data(RECORD, input=visit)["recordInspection"]
+    assert inspector.data(RECORD, input=visit)["recordInspection"] == first
+    error = inspector.error(RECORD, input={**visit, "findings": "another visit"})
+    assert error["extensions"]["code"] == "IDEMPOTENCY_CONFLICT"
+    assert "phone-9:visit-1" in error["message"]
+    findings = db.execute(text("SELECT findings FROM inspection WHERE idempotency_key = :k"),
+                          {"k": "phone-9:visit-1"}).scalars().all()  # fmt: skip
+    assert findings == ["ok"]

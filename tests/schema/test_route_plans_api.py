@@ -62,7 +62,7 @@ def test_a_visit_marks_its_stop_and_keeps_the_order(db, as_user, client, tokens,
         {"id": int(enterprise.partition(":")[2])},
     ).one()
     visit = {"idempotencyKey": "plan-visit", "targetId": enterprise,
-             "at": "2020-02-28T09:05:00+08:00", "findings": "已复工",
+             "at": "2020-02-28T09:05:00+08:00", "findings": "已复工", "gpsAccuracyMeters": 5,
              "location": {"type": "Point", "coordinates": [lon, lat]},
              "resumption": {"status": "FULL", "staffReturned": None, "problems": []}}  # fmt: skip
     inspector.data(RECORD, input=visit)  # the report moves its flag: no matter, it is visited
