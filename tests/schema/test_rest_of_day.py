@@ -65,7 +65,7 @@ def test_the_rest_of_the_day_leaves_from_here_and_keeps_the_visited(db, as_user,
     visited = stop_ids(first)[0]
     lon, lat = point_of(db, visited)
     visit = {"idempotencyKey": "rest-of-day", "targetId": visited,
-             "at": f"{DAY}T09:00:00+08:00", "findings": "checked",
+             "at": f"{DAY}T09:00:00+08:00", "findings": "checked", "gpsAccuracyMeters": 5,
              "location": {"type": "Point", "coordinates": [lon, lat]}}  # fmt: skip
     inspector.data(RECORD, input=visit)
     # 600 m east of the visited stop, at 10:30.
