@@ -111,16 +111,24 @@ def queue_states(page: Page) -> list[str]:
     return page.eval_on_selector_all("#queue li", "items => items.map(li => li.dataset.state)")
 
 
+def on_phone(
+    phone: Callable[..., BrowserContext], base: str
+) -> tuple[BrowserContext, Page, dict[str, list[Any]], dict[str, Any]]:
+    """A phone logged in on /field, what its page reported, and the plan it should show."""
+    context = phone()
+    page = context.new_page()
+    seen = watch(page)
+    log_in(page, base)
+    _, plan = zone_and_plan(base, page)
+    return context, page, seen, plan
+
+
 def east(lonlat: list[float], metres: float) -> tuple[float, float]:
     return lonlat[0] + metres / (111_320 * math.cos(math.radians(lonlat[1]))), lonlat[1]
 
 
-def test_the_plan_as_list_and_map_is_inspection_route(live_server, phone, pages_db):
-    context = phone()
-    page = context.new_page()
-    seen = watch(page)
-    log_in(page, live_server)
-    _, plan = zone_and_plan(live_server, page)
+def test_the_plan_as_list_and_map_is_inspection_route(live_server, phone):
+    context, page, seen, plan = on_phone(phone, live_server)
     stops = plan["routes"][0]["stops"]
     assert stops
     listed = page.eval_on_selector_all(
@@ -161,11 +169,7 @@ def test_the_plan_as_list_and_map_is_inspection_route(live_server, phone, pages_
 
 
 def test_a_check_in_at_the_stop_is_accepted_and_300_m_away_refused(live_server, phone, pages_db):
-    context = phone()
-    page = context.new_page()
-    seen = watch(page)
-    log_in(page, live_server)
-    _, plan = zone_and_plan(live_server, page)
+    context, page, seen, plan = on_phone(phone, live_server)
     near, far = open_stops(plan)[:2]
     before = inspections(pages_db)
 
@@ -195,10 +199,7 @@ def test_a_check_in_at_the_stop_is_accepted_and_300_m_away_refused(live_server, 
 
 
 def test_three_visits_offline_survive_a_reload_and_are_stored_once(live_server, phone, pages_db):
-    context = phone()
-    page = context.new_page()
-    log_in(page, live_server)
-    _, plan = zone_and_plan(live_server, page)
+    context, page, _, plan = on_phone(phone, live_server)
     targets = open_stops(plan)[:3]
     assert len(targets) == 3
     before = inspections(pages_db)
@@ -243,10 +244,7 @@ REQUEUE = """() => new Promise((resolve, reject) => {
 
 
 def test_one_queued_visit_sent_from_two_tabs_at_once_is_stored_once(live_server, phone, pages_db):
-    context = phone()
-    first = context.new_page()
-    log_in(first, live_server)
-    _, plan = zone_and_plan(live_server, first)
+    context, first, _, plan = on_phone(phone, live_server)
     stop = open_stops(plan)[0]
     lon, lat = point(stop["target"])
     context.set_geolocation({"longitude": lon, "latitude": lat, "accuracy": 5})
@@ -335,3 +333,31 @@ def test_a_phone_clock_an_hour_ahead_is_corrected_by_the_servers(live_server, ph
     finally:
         engine.dispose()
     assert abs((at - datetime.now(UTC)).total_seconds()) < 60  # the server's time, not the phone's
+
+
+def test_re_plan_from_here_keeps_the_visited_and_leaves_from_the_phone(live_server, phone):
+    context, page, seen, plan = on_phone(phone, live_server)
+    stop = open_stops(plan)[0]
+    lon, lat = point(stop["target"])
+    context.set_geolocation({"longitude": lon, "latitude": lat, "accuracy": 5})
+    check_in(page, stop["target"]["id"])
+    page.wait_for_selector(f"#stops li[data-id='{stop['target']['id']}'] .chip >> text=visited")
+    visited = {s["target"]["id"] for s in plan["routes"][0]["stops"] if s["visited"]}
+    visited.add(stop["target"]["id"])
+    here = east([lon, lat], 200)
+    context.set_geolocation({"longitude": here[0], "latitude": here[1], "accuracy": 10})
+    page.tap("#replan")
+    page.wait_for_function(
+        "() => document.querySelector('#plan-note').textContent.includes('re-planned')"
+    )
+    listed = page.eval_on_selector_all(
+        "#stops li", "items => items.map(li => [li.dataset.id, li.classList.contains('done')])"
+    )
+    assert [done for _, done in listed[: len(visited)]] == [True] * len(visited)
+    assert {i for i, _ in listed[: len(visited)]} == visited
+    line = page.evaluate("map.getSource('route')._data.features[0].geometry.coordinates")
+    assert line[0] == pytest.approx(list(here), abs=1e-9)  # from the phone, not the base
+    page.reload()  # the re-planned day stays on the phone
+    page.wait_for_selector("body[data-state=ready]")
+    assert "re-planned" in page.text_content("#plan-note")
+    assert seen["errors"] == []
