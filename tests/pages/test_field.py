@@ -221,9 +221,16 @@ def test_three_visits_offline_survive_a_reload_and_are_stored_once(live_server, 
     assert inspections(pages_db) == before + 3
     # Replaying the whole queue (every visit sent again, same keys) adds nothing.
     page.evaluate(REQUEUE)
+    page.evaluate("() => renderQueue()")
+    assert queue_states(page).count("waiting") == 3
+    sends: list[str] = []
+    page.on(
+        "request",
+        lambda r: sends.append(r.url) if "recordInspection" in (r.post_data or "") else None,
+    )
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.wait_for_function("() => document.body.dataset.waiting === '0'")
-    assert queue_states(page).count("sent") == 3
+    assert queue_states(page).count("sent") == 3 and len(sends) == 3
     assert inspections(pages_db) == before + 3
 
 
