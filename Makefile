@@ -12,6 +12,7 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1  # the tests drive Debian's chromiu
 
 run: deps
 	$(FUGONG) migrate
+	$(FUGONG) reassess
 	$(FUGONG) seed --if-empty
 	$(FUGONG) serve
 

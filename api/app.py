@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-from cross_web import HTTPException  # what strawberry's views turn into an HTTP error
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
@@ -32,18 +31,34 @@ from api.database import database_url
 from api.exports import route_export
 from api.graphql_http import CODES, GraphQLOverHTTP
 from api.hosts import TrustedHosts
-from api.limits import RequestCaps, query_limits
 from api.pages import STATIC, Assets, field_page, field_worker, map_page
+from api.request_caps import RequestCaps
 from api.security_headers import SecurityHeaders
 from api.settings import Settings, get_settings
 from api.tiles import catalogue, tilejson, vector_tile
 from geo import tiles
-from geo.db import libpq_url, make_engine, make_sessionmaker
+from geo.db import Databases, libpq_url, make_engine, make_sessionmaker
 from geo.errors import Unauthenticated
 from geo.live import Listener
 from geo.scope import ANONYMOUS
 from schema import build_schema
 from schema.context import Context
+from schema.framework import HTTPException
+from schema.query_limits import Limits
+
+
+def query_limits(settings: Settings) -> Limits:
+    return Limits(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+        max_cost=settings.max_query_cost,
+        list_size=settings.cost_list_size,
+        max_page_size=settings.max_page_size,
+        max_string_chars=settings.max_string_chars,
+        introspection=settings.introspection,
+    )
+
 
 log = logging.getLogger("fugong.app")
 
@@ -78,8 +93,7 @@ class FugongGraphQL(GraphQLOverHTTP):
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         return Context(
-            sessions=request.app.state.sessions,
-            read_sessions=request.app.state.read_sessions,
+            databases=request.app.state.databases,
             max_page_size=self.settings.max_page_size,
             max_features=self.settings.max_features,
             issue_token=functools.partial(issue_token, self.settings),
@@ -100,7 +114,7 @@ class FugongGraphQL(GraphQLOverHTTP):
             raise ConnectionRejectionError()
         try:
             context.caller = await run_in_threadpool(
-                caller_of, self.settings, context.sessions, authorization
+                caller_of, self.settings, context.databases.primary, authorization
             )
         except Unauthenticated:
             raise ConnectionRejectionError() from None
@@ -143,12 +157,14 @@ def create_app(
             if sessions is not None
             else make_engine(database_url(settings), settings.pool_size)
         )
-        app.state.sessions = sessions or make_sessionmaker(engine)  # type: ignore[arg-type]
-        _forget_old_tiles(app.state.sessions)
+        primary = sessions or make_sessionmaker(engine)  # type: ignore[arg-type]
+        _forget_old_tiles(primary)
         read_url = settings.database_read_url
         replica = None if read_url is None else make_engine(read_url, settings.pool_size)
-        app.state.read_sessions = None if replica is None else make_sessionmaker(replica)
-        bind = app.state.sessions.kw["bind"]
+        app.state.databases = Databases(
+            primary, None if replica is None else make_sessionmaker(replica)
+        )
+        bind = primary.kw["bind"]
         app.state.listener = Listener(
             libpq_url(bind.engine.url.render_as_string(hide_password=False))
         )

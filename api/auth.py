@@ -79,7 +79,7 @@ class Authentication:
         authorization = headers.get(b"authorization", b"").decode("latin-1") or None
         try:
             caller = await run_in_threadpool(
-                caller_of, self.settings, scope["app"].state.sessions, authorization
+                caller_of, self.settings, scope["app"].state.databases.primary, authorization
             )
         except Unauthenticated as error:
             await _refuse(send, error.message)

@@ -1,4 +1,4 @@
-"""The `fugong` command: serve, migrate, seed, import roads, and the local database."""
+"""The `fugong` command: serve, migrate, reassess flags, seed, import roads, the local database."""
 
 from __future__ import annotations
 
@@ -38,6 +38,16 @@ def migrate(args: argparse.Namespace) -> None:
     with engine.begin() as connection:
         migrations.upgrade(connection)
     print("database is at the latest schema")
+
+
+def reassess(args: argparse.Namespace) -> None:
+    from geo import flag_writes
+
+    settings = get_settings()
+    engine = make_engine(database_url(settings))
+    with engine.begin() as connection:
+        changed = flag_writes.reassess_all(connection, settings.flag_thresholds)
+    print(f"{changed} flags changed by the rules")
 
 
 def seed(args: argparse.Namespace) -> None:
@@ -81,17 +91,17 @@ def user(args: argparse.Namespace) -> None:
 
 
 def import_roads(args: argparse.Namespace) -> None:
-    from geo import roads
+    from geo import osm_roads
 
     if (args.file is None) is (not args.clear):
         raise SystemExit("fugong import-roads: give FILE.osm, or --clear to remove the roads")
     engine = make_engine(database_url(get_settings()))
     with engine.begin() as connection:
         if args.clear:
-            roads.clear(connection)
+            osm_roads.clear(connection)
             print("the road network is removed: routes measure straight lines")
             return
-        counts = roads.import_osm(connection, args.file)
+        counts = osm_roads.import_osm(connection, args.file)
     print(", ".join(f"{count} {what}" for what, count in counts.items()))
 
 
@@ -129,6 +139,10 @@ def parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=serve)
 
     commands.add_parser("migrate", help="bring the schema up to date").set_defaults(handler=migrate)
+
+    commands.add_parser(
+        "reassess", help="apply the flag rules (FUGONG_FLAG_*) to every flag not set by hand"
+    ).set_defaults(handler=reassess)
 
     fill = commands.add_parser("seed", help="write the Changle District demo data")
     fill.add_argument(

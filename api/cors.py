@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.http.websocket_origin import normalize_origin
 
 from api.refusal import refuse
+from schema.framework import normalize_origin
 
 METHODS = "GET, POST, OPTIONS"
 # What a client sends beyond the CORS-safelisted headers: its token, JSON, and revalidation.

@@ -12,8 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from api.params import whole_number
 from geo.errors import FugongError, NotFound
-from geo.routing import PlanKey, StoredPlan, to_geojson, to_gpx
-from schema.routes import plan_key, reused_plan, solved_plan, zone_number
+from geo.routing import StoredPlan, plan_key, reused_plan, solved_plan, to_geojson, to_gpx
 from schema.scalars import parse_date
 
 STATUS = {"BAD_USER_INPUT": 400, "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404}
@@ -34,12 +33,15 @@ async def route_export(request: Request) -> Response:
         return error_response(NotFound(f"routes export as {' or '.join(FORMATS)}"))
     try:
         key = plan_key(
-            zone_number(request.path_params["zone_id"]),
+            request.path_params["zone_id"],
             parse_date(request.path_params["day"]),
             _int(request, "inspectors", 1),
             _int(request, "shiftMinutes", 480),
         )
-        stored = await run_in_threadpool(_plan, request, key)
+        databases, caller = request.app.state.databases, request.state.caller
+        stored = await run_in_threadpool(
+            databases.read_else_write, reused_plan, solved_plan, caller, key
+        )
     except FugongError as error:
         return error_response(error)
     media_type, render = FORMATS[request.path_params["format"]]
@@ -55,17 +57,6 @@ def error_response(error: FugongError) -> JSONResponse:
     """A failure of a non-GraphQL route, shaped like a GraphQL error, with its HTTP status."""
     body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
     return JSONResponse(body, status_code=STATUS.get(error.code, 400))
-
-
-def _plan(request: Request, key: PlanKey) -> StoredPlan:
-    """The stored plan from a replica when it holds; else solved and stored on the primary."""
-    state, caller = request.app.state, request.state.caller
-    with (state.read_sessions or state.sessions)() as session:
-        stored = reused_plan(session, caller, key)
-    if stored is not None:
-        return stored
-    with state.sessions.begin() as session:
-        return solved_plan(session, caller, key)
 
 
 def _int(request: Request, name: str, default: int) -> int:

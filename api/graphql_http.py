@@ -7,18 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from cross_web import HTTPException  # what strawberry's views turn into an HTTP error
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
-from strawberry.types.execution import PreExecutionError
 
 from api.pages import page
 from api.refusal import refuse
 from schema.context import Context
+from schema.framework import HTTPException, InvalidOperationTypeError, PreExecutionError
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 CODES = {

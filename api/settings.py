@@ -9,11 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from strawberry.http.websocket_origin import normalize_allowed_origins
-
 from geo.crs import Crs
 from geo.flag_rules import Thresholds
 from geo.inspections import Fence
+from schema.framework import normalize_allowed_origins
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEVELOPMENT_SECRET = "fugong-development-secret-not-for-production"
@@ -36,7 +35,7 @@ class Settings:
     environment: str  # "development", or anything else for a real deployment
     jwt_secret: str
     token_minutes: int
-    # Query limits and request caps (api/limits.py, schema/limits.py)
+    # Query limits and request caps (api/request_caps.py, schema/query_limits.py)
     max_query_depth: int
     max_aliases: int
     max_tokens: int

@@ -3,6 +3,7 @@ catalogue of layers) for web maps. Absolute URLs start with FUGONG_PUBLIC_URL.""
 
 from __future__ import annotations
 
+from functools import partial
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
@@ -14,7 +15,7 @@ from api.params import whole_number
 from geo import layers, tiles
 from geo.crs import Crs
 from geo.errors import BadInput, FugongError, NotFound
-from geo.flags import FlagColor
+from geo.flag_writes import FlagColor
 
 MVT = "application/vnd.mapbox-vector-tile"
 MAX_AGE_S = 60  # flags change by the minute: a minute of staleness, not an hour
@@ -39,7 +40,12 @@ async def vector_tile(request: Request) -> Response:
             _crs(request.query_params.get("crs")),
         )
         known = _etags(request.headers.get("if-none-match", ""))
-        found = await run_in_threadpool(_tile, request, asked, known)
+        caller = request.state.caller
+        found = await run_in_threadpool(
+            request.app.state.databases.read_else_write,
+            partial(tiles.kept, caller=caller, asked=asked, known=known),
+            partial(tiles.built, caller=caller, asked=asked),
+        )
     except FugongError as error:
         return error_response(error)
     # Whose tile it is decides what is in it: shared caches may keep only anonymous ones.
@@ -52,17 +58,6 @@ async def vector_tile(request: Request) -> Response:
     if found.mvt is None or found.etag in known or "*" in known:
         return Response(status_code=304, headers=headers)
     return Response(found.mvt, media_type=MVT, headers=headers)
-
-
-def _tile(request: Request, asked: tiles.Asked, known: set[str]) -> tiles.Tile:
-    """The kept tile (from a replica when there is one); else built, and kept on the primary."""
-    state, caller = request.app.state, request.state.caller
-    with (state.read_sessions or state.sessions)() as session:
-        found = tiles.kept(session, caller, asked, known)
-    if found is not None:
-        return found
-    with state.sessions.begin() as session:
-        return tiles.built(session, caller, asked)
 
 
 def _etags(header: str) -> set[str]:
@@ -84,9 +79,8 @@ async def tilejson(request: Request) -> Response:
         kept.append(("crs", crs.value))
     query = f"?{urlencode(kept)}" if kept else ""
     base = request.app.state.settings.public_url
-    state = request.app.state
-    with (state.read_sessions or state.sessions)() as session:  # a replica, where there is one
-        west, south, east, north = await run_in_threadpool(tiles.district_bounds, session, crs)
+    databases = request.app.state.databases
+    west, south, east, north = await run_in_threadpool(databases.read, tiles.district_bounds, crs)
     return JSONResponse(
         {
             "tilejson": "3.0.0",

@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 
 from bench import databases
 from geo.db import make_engine
-from geo.roads import import_osm
-from geo.routing.roads import RoadNetwork
+from geo.osm_roads import import_osm
+from geo.routing.road_network import RoadNetwork
 from tests.geo.osm import write_grid
 
 SCRATCH_DB = "fugong_bench_roads"

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from geo.errors import BadInput, NotFound, Unauthenticated
 from geo.filters import area_id_of
-from geo.models import Account, AccountZone, Area, PatrolZone, Role
+from geo.models import Account, AccountZone, Area, PatrolZone, Role, table_of
 from geo.scope import Caller
 
 HASHER = PasswordHasher()
@@ -21,7 +21,7 @@ HASHER = PasswordHasher()
 _DUMMY_HASH = HASHER.hash("not a password anyone has")
 MIN_PASSWORD_LENGTH = 4
 
-account, account_zone = Account.__table__, AccountZone.__table__
+account, account_zone = table_of(Account), table_of(AccountZone)
 
 
 def create(
@@ -57,7 +57,7 @@ def create(
 
 def _town_id(session: Session, code: str) -> int:
     town_id = area_id_of(session, code)
-    level = session.execute(select(Area.__table__.c.level).where(Area.__table__.c.id == town_id))
+    level = session.execute(select(table_of(Area).c.level).where(table_of(Area).c.id == town_id))
     if level.scalar_one().value != "TOWN":
         raise BadInput(f"{code} is not a town or street")
     return town_id
@@ -76,7 +76,7 @@ def authenticate(session: Session, username: str, password: str) -> int:
         row = None
     if row is None or row.disabled:
         raise Unauthenticated("wrong username or password, or the account is disabled")
-    return row.id  # type: ignore[no-any-return]
+    return row.id
 
 
 def caller(session: Session, account_id: int) -> Caller:
@@ -104,7 +104,7 @@ def current(session: Session, named: Caller, now: datetime | None = None) -> Cal
 
 def listing(session: Session) -> Sequence[RowMapping]:
     """Every account with its role, town code and patrol zone ids; no password hashes."""
-    area = Area.__table__
+    area = table_of(Area)
     zones = (
         select(func.array_agg(account_zone.c.zone_id))
         .where(account_zone.c.account_id == account.c.id)
@@ -126,7 +126,10 @@ def listing(session: Session) -> Sequence[RowMapping]:
 
 def set_disabled(session: Session, username: str, disabled: bool = True) -> None:
     done = session.execute(
-        update(account).where(account.c.username == username).values(disabled=disabled)
-    )
-    if done.rowcount == 0:
+        update(account)
+        .where(account.c.username == username)
+        .values(disabled=disabled)
+        .returning(account.c.id)
+    ).first()
+    if done is None:
         raise NotFound(f"no account is named {username!r}")

@@ -8,7 +8,7 @@ from itertools import groupby
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from geo.models import AuditEntry
+from geo.models import AuditEntry, table_of
 from geo.scope import Caller
 
 READ_PERSONAL = "READ_PERSONAL"
@@ -25,4 +25,4 @@ def record_reads(session: Session, caller: Caller, reads: Sequence[tuple[str, st
         }
         for target, group in groupby(sorted(set(reads)), key=lambda read: read[0])
     ]
-    session.execute(insert(AuditEntry.__table__), rows)
+    session.execute(insert(table_of(AuditEntry)), rows)

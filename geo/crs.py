@@ -2,6 +2,7 @@
 Geometries are stored in WGS84, so these helpers wrap SQL expressions on the way in and out."""
 
 from enum import Enum
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.sql import ColumnElement
@@ -17,14 +18,14 @@ class Crs(Enum):
     WEB_MERCATOR = "WEB_MERCATOR"  # EPSG:3857, in metres
 
 
-def to_wgs84(geom_expr: ColumnElement, crs: Crs) -> ColumnElement:
+def to_wgs84(geom_expr: ColumnElement[Any], crs: Crs) -> ColumnElement[Any]:
     """Read geom_expr's coordinates in crs and give them in WGS84 (SRID 4326)."""
     if crs is Crs.WGS84:
         return geom_expr
     return func.fugong_to_wgs84(geom_expr, crs.value)
 
 
-def from_wgs84(geom_expr: ColumnElement, crs: Crs) -> ColumnElement:
+def from_wgs84(geom_expr: ColumnElement[Any], crs: Crs) -> ColumnElement[Any]:
     """Give WGS84 geom_expr's coordinates in crs."""
     if crs is Crs.WGS84:
         return geom_expr
@@ -49,7 +50,7 @@ def named_crs(crs: Crs) -> dict[str, object] | None:
     return {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{code}"}}
 
 
-def as_geojson(geom_expr: ColumnElement, crs: Crs) -> ColumnElement:
+def as_geojson(geom_expr: ColumnElement[Any], crs: Crs) -> ColumnElement[Any]:
     """GeoJSON text of WGS84 geom_expr in crs, exterior rings counter-clockwise and holes
     clockwise as RFC 7946 requires (stored rings wind either way): every geometry that leaves
     fugong as GeoJSON is written here."""

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, create_engine
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
+Executor = Session | Connection  # what domain functions run their statements on
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -30,6 +37,35 @@ def make_engine(url: str, pool_size: int = 8) -> Engine:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@dataclass(frozen=True)
+class Databases:
+    """The primary, and streaming replicas for reads (None: the primary reads too). Each call
+    runs `work(session, *args)` in a session of its own; every door reads and writes through
+    these three, so "read on a replica, else build on the primary" is written once."""
+
+    primary: sessionmaker[Session]
+    replica: sessionmaker[Session] | None = None
+
+    def read(self, work: Callable[..., T], *args: Any, primary: bool = False) -> T:
+        """On a replica, unless `primary` (a replica may lag behind the caller's own write)."""
+        sessions = self.primary if primary or self.replica is None else self.replica
+        with sessions() as session:
+            return work(session, *args)
+
+    def write(self, work: Callable[..., T], *args: Any) -> T:
+        """On the primary in one transaction: committed when `work` returns, else rolled back."""
+        with self.primary.begin() as session:
+            return work(session, *args)
+
+    def read_else_write(
+        self, read: Callable[..., T | None], write: Callable[..., T], *args: Any
+    ) -> T:
+        """What `read` finds on a replica (a kept tile, a stored plan); when it finds nothing,
+        what `write` builds and keeps on the primary."""
+        found = self.read(read, *args)
+        return found if found is not None else self.write(write, *args)
 
 
 def libpq_url(url: str) -> str:

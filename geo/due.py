@@ -6,16 +6,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, text
 
+from geo.days import TIMEZONE, day_bounds
 from geo.errors import NotFound
-from geo.flag_rules import TargetKind
-
-TIMEZONE = ZoneInfo("Asia/Shanghai")
+from geo.targets import FLAGGED, KINDS, Kind, Target, TargetKind
 
 
 class Priority(enum.IntEnum):
@@ -25,11 +23,7 @@ class Priority(enum.IntEnum):
 
 
 def _default_service_minutes() -> dict[TargetKind, int]:
-    return {
-        TargetKind.ENTERPRISE: 20,
-        TargetKind.CONSTRUCTION_SITE: 30,
-        TargetKind.RENTAL_PROPERTY: 10,
-    }
+    return {kind: spec.service_minutes for kind, spec in KINDS.items()}
 
 
 @dataclass(frozen=True)
@@ -72,13 +66,13 @@ class DueTarget:
 
     @property
     def global_id(self) -> str:
-        return f"{self.kind.value}:{self.id}"
+        return str(Target(self.kind, self.id))
 
     @property
     def rank(self) -> int:
         """What a route keeps when a shift is short, 1 first: red flags (the report's key
         targets for help) before the urgent rentals, then yellow, then routine checks."""
-        red_flag = self.priority is Priority.URGENT and self.kind is not TargetKind.RENTAL_PROPERTY
+        red_flag = self.priority is Priority.URGENT and self.kind in FLAGGED
         return 1 if red_flag else int(self.priority) + 1
 
 
@@ -104,8 +98,6 @@ def classify(candidate: Candidate, day: date, rules: DueRules = DEFAULT_RULES) -
 def _urgent(c: Candidate) -> tuple[Priority, str] | None:
     if c.flag_color == "RED":
         return Priority.URGENT, f"red flag: {c.flag_reason}"
-    if c.kind is not TargetKind.RENTAL_PROPERTY:
-        return None
     parts = [] if c.filed else ["unfiled rental"]
     if c.tenants_out_of_province:
         n = c.tenants_out_of_province
@@ -136,40 +128,35 @@ def sort_key(target: DueTarget) -> tuple[int, bool, str, int]:
     return target.priority, not target.key_project, target.kind.value, target.id
 
 
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The day's first instant and the next day's, in Asia/Shanghai."""
-    start = datetime.combine(day, time(0), TIMEZONE)
-    return start, datetime.combine(day + timedelta(days=1), time(0), TIMEZONE)
+# What a Candidate field reads for a kind of target that does not have it.
+_NOT_HELD = {
+    "key_project": "false",
+    "flag_color": "NULL::text",
+    "flag_reason": "''",
+    "filed": "true",
+    "tenants_out_of_province": "0",
+}
 
 
-# The zone's targets, each with its latest visit before the end of the day (a rental's own
-# last_inspected_at counts as a visit too), from a CTE `zone` holding the zone's `boundary`.
-# Each probe of `inspection` uses its target index. geo/routing/inputs.py reads it too.
-ZONE_TARGETS = """
-SELECT 'ENTERPRISE' AS kind, e.id, e.name, ST_X(e.geom) AS lon, ST_Y(e.geom) AS lat,
-       false AS key_project, e.flag_color::text AS flag_color, e.flag_reason,
-       true AS filed, 0 AS tenants_out_of_province,
-       (SELECT max(i.at) FROM inspection i WHERE i.enterprise_id = e.id AND i.at < :day_end)
-           AS last_inspected_at
-FROM enterprise e, zone
-WHERE ST_Intersects(e.geom, zone.boundary)
-UNION ALL
-SELECT 'CONSTRUCTION_SITE', s.id, s.name, ST_X(s.entrance), ST_Y(s.entrance),
-       s.key_project, s.flag_color::text, s.flag_reason, true, 0,
-       (SELECT max(i.at) FROM inspection i
-        WHERE i.construction_site_id = s.id AND i.at < :day_end)
-FROM construction_site s, zone
-WHERE ST_Intersects(s.footprint, zone.boundary) OR ST_Intersects(s.entrance, zone.boundary)
-UNION ALL
-SELECT 'RENTAL_PROPERTY', r.id, 'rental property #' || r.id, ST_X(r.geom), ST_Y(r.geom),
-       false, NULL, '', r.filed, r.tenants_out_of_province,
-       (SELECT max(v.at) FROM (
-            SELECT i.at FROM inspection i WHERE i.rental_property_id = r.id
-            UNION ALL SELECT r.last_inspected_at) v
-        WHERE v.at < :day_end)
-FROM rental_property r, zone
-WHERE ST_Intersects(r.geom, zone.boundary)
-"""
+def _zone_targets(kind: TargetKind, spec: Kind) -> str:
+    facts = {**_NOT_HELD, **spec.facts}
+    visits = f"inspection i WHERE i.{spec.column} = t.id AND i.at < :day_end"
+    last = f"(SELECT max(i.at) FROM {visits})"  # noqa: S608 (constant SQL: geo/targets.py's)
+    if (kept := spec.visited_at) is not None:  # greatest() skips NULLs
+        last = f"greatest({last}, CASE WHEN t.{kept} < :day_end THEN t.{kept} END)"
+    held = ", ".join(f"{sql} AS {name}" for name, sql in facts.items())
+    in_zone = " OR ".join(f"ST_Intersects({g}, zone.boundary)" for g in spec.in_zone)
+    place = f"ST_X({spec.point}) AS lon, ST_Y({spec.point}) AS lat"
+    return (
+        f"SELECT '{kind.name}' AS kind, t.id, {spec.name} AS name, {place}, {held},"  # noqa: S608
+        f" {last} AS last_inspected_at FROM {spec.table.name} t, zone WHERE {in_zone}"
+    )
+
+
+# The zone's targets of every kind, each with its latest visit before the end of the day, from
+# a CTE `zone` holding the zone's `boundary`. Each probe of `inspection` uses its target index.
+# geo/routing/inputs.py reads it too.
+ZONE_TARGETS = "\nUNION ALL\n".join(_zone_targets(kind, spec) for kind, spec in KINDS.items())
 _CANDIDATES = text(
     "WITH zone AS (SELECT boundary FROM patrol_zone WHERE id = :zone_id)"  # noqa: S608 (constants)
     + ZONE_TARGETS
@@ -183,7 +170,7 @@ def candidates(connection: Connection, zone_id: int, day: date) -> list[Candidat
     return [candidate(row) for row in rows]
 
 
-def candidate(row: Mapping[str, Any]) -> Candidate:
+def candidate(row: Mapping[Any, Any]) -> Candidate:
     """A row of ZONE_TARGETS as a Candidate."""
     return Candidate(**{**row, "kind": TargetKind[row["kind"]]})
 
@@ -217,7 +204,7 @@ def sort_out(
     due, visited = [], set()
     for c in found:
         if c.last_inspected_at is not None and c.last_inspected_at >= day_start:
-            visited.add(f"{c.kind.value}:{c.id}")
+            visited.add(str(Target(c.kind, c.id)))
             continue
         target = classify(c, day, rules)
         if target is not None:

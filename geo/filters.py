@@ -13,10 +13,11 @@ from sqlalchemy import ColumnElement, Select, cast, func, select
 from sqlalchemy.orm import Session
 
 from geo.crs import Crs
+from geo.db import Executor
 from geo.errors import BadInput, NotFound
 from geo.geometry import ANY_TYPE, POLYGONAL, bbox_polygon, parse_geojson, to_sql
 from geo.layers import Layer
-from geo.models import Area
+from geo.models import Area, table_of
 
 METRES_PER_DEGREE_LAT = 110_574.0  # the shortest degree of latitude, at the equator
 METRES_PER_DEGREE_LON_EQUATOR = 111_320.0
@@ -83,24 +84,24 @@ def name_contains(layer: Layer, text: str) -> ColumnElement[bool]:
     return grams & (func.strpos(func.lower(name), func.lower(text)) > 0)
 
 
-def area_subtree(session: Session, code: str) -> Select[tuple[int]]:
+def area_subtree(session: Executor, code: str) -> Select[int]:
     """The ids of the area with this code and of every area below it."""
     return subtree_ids(area_id_of(session, code))
 
 
-def area_id_of(session: Session, code: str) -> int:
-    area = Area.__table__
+def area_id_of(session: Executor, code: str) -> int:
+    area = table_of(Area)
     found = session.execute(select(area.c.id).where(area.c.code == code)).scalar_one_or_none()
     if found is None:
         raise NotFound(f"no area has the code {code!r}; `areas` lists the codes")
     return found
 
 
-def subtree_ids(area_id: int | None) -> Select[tuple[int]]:
+def subtree_ids(area_id: int | None) -> Select[int]:
     """The ids of an area and of every area below it, as a subquery. Its CTE is anonymous:
     SQLAlchemy names each one apart, so a statement may hold as many subtrees as it needs (the
     caller's scope and an areaCode filter, say); a fixed name would clash."""
-    area = Area.__table__
+    area = table_of(Area)
     tree = select(area.c.id).where(area.c.id == area_id).cte(recursive=True)
     tree = tree.union_all(select(area.c.id).where(area.c.parent_id == tree.c.id))
     return select(tree.c.id)

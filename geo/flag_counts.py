@@ -1,4 +1,4 @@
-"""Flags read back: counts per area as of any day, and each target's history of changes.
+"""Flag counts per area as of any day (each target's history: geo/flag_history.py).
 
 A day is a day in Asia/Shanghai. Today (or no day) counts the stored flags; a past day counts
 each target's last change before the next midnight, +08:00; a target without a change by then
@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Collection, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
@@ -24,31 +23,22 @@ from sqlalchemy import (
     Subquery,
     Text,
     bindparam,
-    case,
-    column,
-    false,
     func,
-    or_,
     select,
-    table,
 )
 
+from geo.days import cutoff
+from geo.db import Executor
 from geo.errors import BadInput, NotFound
-from geo.flag_rules import FLAGGED, FlagEvent, Target, TargetKind
-from geo.flags import HISTORY, SHAPES, Executor
-from geo.models import Area, FlagColor, FlagSource
+from geo.flag_writes import SHAPES
+from geo.models import FLAG_TALLY as TALLY
+from geo.models import FLAG_TALLY_DAILY as TALLY_DAILY
+from geo.models import Area, FlagColor, table_of
+from geo.targets import FLAGGED, TargetKind
 
-TIMEZONE = ZoneInfo("Asia/Shanghai")
 Day = date | ColumnElement[date]  # a day, or a parameter bound to one
-AREA = Area.__table__
+AREA = table_of(Area)
 ALL_KINDS = FLAGGED
-_TALLIED = {"kind": Text, "area_id": Integer, "color": HISTORY.c.to_color.type, "n": Integer}
-TALLY = table("flag_tally", *(column(name, type_) for name, type_ in _TALLIED.items()))
-TALLY_DAILY = table(
-    "flag_tally_daily",
-    *(column(name, type_) for name, type_ in _TALLIED.items()),
-    column("day", Date),
-)
 
 
 class FlagCounts(NamedTuple):
@@ -66,45 +56,9 @@ class AreaFlagCounts(NamedTuple):
     total: int
 
 
-def today() -> date:
-    return datetime.now(TIMEZONE).date()
-
-
-def end_of(day: date) -> datetime:
-    """The next midnight in Asia/Shanghai: what was true at the end of `day` came before it."""
-    return datetime.combine(day + timedelta(days=1), time(), TIMEZONE)
-
-
-def cutoff(day: date | None) -> datetime | None:
-    """None to read the stored flags (no day, or today); the end of a past day otherwise."""
-    if day is None or day == today():
-        return None
-    if day > today():
-        raise BadInput(f"{day.isoformat()} is in the future; flags are known up to today")
-    return end_of(day)
-
-
 def past(day: date | None) -> date | None:
     """None to count the stored flags (no day, or today); a past day as it is."""
     return None if cutoff(day) is None else day
-
-
-def color_as_of(kind: TargetKind, before: datetime | None) -> ColumnElement[Any]:
-    """A target's flag colour now, or as of `before`: NULL for one without a flag by then."""
-    shape = SHAPES[kind]
-    table = shape.table
-    if before is None:
-        return table.c.flag_color
-    last = (
-        select(HISTORY.c.to_color)
-        .where(HISTORY.c[shape.history_fk] == table.c.id, HISTORY.c.at < before)
-        .order_by(HISTORY.c.at.desc(), HISTORY.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    # A colour that began before the cutoff held then (a new reason in the same colour keeps
-    # its since): only the others cost a probe of ix_flag_change_*_at.
-    return case((table.c.flag_since < before, table.c.flag_color), else_=last)
 
 
 def tallied(kinds: Collection[TargetKind], day: Day | None) -> Select[Any]:
@@ -201,45 +155,6 @@ def area_flag_counts(
         for row in session.execute(select(counts.c.root_id, *_zero_if_none(counts)))
     }
     return {area_id: found.get(area_id, FlagCounts(0, 0, 0, 0)) for area_id in area_ids}
-
-
-def flag_history(session: Executor, targets: Sequence[Target]) -> dict[Target, list[FlagEvent]]:
-    """Each target's changes, oldest first, in one statement (for a DataLoader)."""
-    wanted: list[ColumnElement[bool]] = [false()]
-    for kind in FLAGGED:
-        ids = [t.id for t in targets if t.kind is kind]
-        if ids:
-            wanted.append(HISTORY.c[SHAPES[kind].history_fk].in_(ids))
-    query = select(HISTORY).where(or_(*wanted)).order_by(HISTORY.c.at, HISTORY.c.id)
-    history: dict[Target, list[FlagEvent]] = {t: [] for t in targets}
-    for row in session.execute(query).mappings():
-        event = _event(row)
-        history[event.target].append(event)
-    return history
-
-
-def flag_event(session: Executor, change_id: int) -> FlagEvent | None:
-    row = session.execute(select(HISTORY).where(HISTORY.c.id == change_id)).mappings().first()
-    return None if row is None else _event(row)
-
-
-def _event(row: RowMapping) -> FlagEvent:
-    return FlagEvent(
-        row["id"],
-        _target_of(row),
-        None if row["from_color"] is None else FlagColor(row["from_color"]),
-        FlagColor(row["to_color"]),
-        row["reason"],
-        row["at"],
-        row["actor"],
-        FlagSource(row["source"]),
-    )
-
-
-def _target_of(row: RowMapping) -> Target:
-    if row["enterprise_id"] is not None:
-        return Target(TargetKind.ENTERPRISE, row["enterprise_id"])
-    return Target(TargetKind.CONSTRUCTION_SITE, row["construction_site_id"])
 
 
 def area_columns() -> list[ColumnElement[Any]]:

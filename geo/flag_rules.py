@@ -5,7 +5,6 @@ demo seed and the migration all call `assess`: the rules have one implementation
 
 from __future__ import annotations
 
-import enum
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -14,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from geo.errors import BadInput
 from geo.models import FlagColor, FlagSource, ResumptionStatus
+from geo.targets import Target
 
 MAX_PROBLEMS, MAX_PROBLEM_CHARS = 20, 200
 
@@ -160,27 +160,6 @@ def same_facts(before: Facts, after: Facts) -> bool:
     """The same facts for the rules: the open problems compare as a set, in any order."""
     unordered = replace(before, problems=()) == replace(after, problems=())
     return unordered and set(before.problems) == set(after.problems)
-
-
-class TargetKind(enum.Enum):
-    """What an inspector visits. The values are the GraphQL type names, which prefix the ids
-    ("Enterprise:42")."""
-
-    ENTERPRISE = "Enterprise"
-    CONSTRUCTION_SITE = "ConstructionSite"
-    RENTAL_PROPERTY = "RentalProperty"
-
-
-FLAGGED = (TargetKind.ENTERPRISE, TargetKind.CONSTRUCTION_SITE)  # what flies a flag
-
-
-@dataclass(frozen=True)
-class Target:
-    kind: TargetKind
-    id: int
-
-    def __str__(self) -> str:
-        return f"{self.kind.value}:{self.id}"
 
 
 @dataclass(frozen=True)

@@ -15,23 +15,19 @@ from sqlalchemy import cast, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from geo import flags, layers, scope
+from geo import flag_writes, layers, scope
 from geo.crs import Crs
-from geo.due import day_bounds
+from geo.days import day_bounds
 from geo.errors import BadInput, IdempotencyConflict, OutsideGeofence
-from geo.flag_rules import ResumptionReport, Target, TargetKind
+from geo.flag_rules import ResumptionReport
 from geo.geometry import to_sql
-from geo.models import Inspection, RentalProperty
+from geo.models import Inspection, table_of
 from geo.scope import Caller
+from geo.targets import FLAGGED, KINDS, Target, inspected_id
 
-INSPECTION = Inspection.__table__
+INSPECTION = table_of(Inspection)
 MAX_FINDINGS_CHARS = 5000
 MAX_KEY_CHARS = 200
-TARGET_COLUMNS = {
-    "Enterprise": "enterprise_id",
-    "RentalProperty": "rental_property_id",
-    "ConstructionSite": "construction_site_id",
-}
 
 
 @dataclass(frozen=True)
@@ -49,8 +45,7 @@ DEFAULT_FENCE = Fence()
 @dataclass(frozen=True)
 class Visit:
     key: str
-    target_type: str  # "Enterprise", "RentalProperty" or "ConstructionSite"
-    target_id: int
+    target: Target
     at: datetime
     location: BaseGeometry  # a Point, in `crs`
     crs: Crs
@@ -62,7 +57,7 @@ class Visit:
     def digest(self) -> str:
         """The sha256 of what was sent, to tell a replay from another visit under the same key."""
         sent = {
-            "target": f"{self.target_type}:{self.target_id}",
+            "target": str(self.target),
             "at": self.at.astimezone(UTC).isoformat(),
             "location": self.location.wkt,
             "crs": self.crs.value,
@@ -78,7 +73,7 @@ def record(
     caller: Caller,
     visit: Visit,
     fence: Fence,
-    thresholds: flags.Thresholds,
+    thresholds: flag_writes.Thresholds,
 ) -> int:
     """The id of the inspection this key names: the one recorded before, or a new one, in the
     caller's transaction. A replay returns the first and changes nothing, also when two race;
@@ -87,22 +82,23 @@ def record(
     earlier = _by_key(session, caller, visit)
     if earlier is not None:
         return earlier
-    layer = layers.BY_TYPE_NAME[visit.target_type]
-    scope.require_visit(session, caller, layer, visit.target_id)
+    target, kind = visit.target, KINDS[visit.target.kind]
+    layer = layers.BY_TYPE_NAME[target.kind.value]
+    scope.require_visit(session, caller, layer, target.id)
     point = to_sql(visit.location, visit.crs)
-    distance_m = session.execute(_distance(layer, visit.target_id, point)).scalar_one()
-    if distance_m > (0 if visit.target_type == "ConstructionSite" else fence.geofence_m):
+    distance_m = session.execute(_distance(layer, target.id, point)).scalar_one()
+    if distance_m > (0 if kind.fenced_inside else fence.geofence_m):
         where = (
-            "outside the site's footprint"
-            if visit.target_type == "ConstructionSite"
+            f"outside its {kind.place}"
+            if kind.fenced_inside
             else (f"more than {fence.geofence_m:.0f} m away")
         )
         raise OutsideGeofence(
-            f"the location is {distance_m:.0f} m from {visit.target_type}:{visit.target_id},"
-            f" {where}; record the visit at the target (is the location's crs right?)"
+            f"the location is {distance_m:.0f} m from {target}, {where}; record the visit at"
+            " the target (is the location's crs right?)"
         )
     values = {
-        TARGET_COLUMNS[visit.target_type]: visit.target_id,
+        kind.column: target.id,
         "account_id": caller.account_id,
         "idempotency_key": visit.key,
         "at": visit.at,
@@ -124,7 +120,7 @@ def record(
         assert found is not None  # the conflicting row is committed, or we would still wait
         return found
     _follow_up(session, caller, visit, thresholds)
-    return inserted  # type: ignore[no-any-return]
+    return inserted
 
 
 def _check(visit: Visit, fence: Fence, now: datetime) -> None:
@@ -149,8 +145,8 @@ def _check(visit: Visit, fence: Fence, now: datetime) -> None:
             f"a GPS accuracy of {accuracy:.0f} m is worse than the {fence.max_gps_accuracy_m:.0f} m"
             " needed; wait for a better fix"
         )
-    if visit.report is not None and visit.target_type == "RentalProperty":
-        raise BadInput("a rented home has no resumption status to report")
+    if visit.report is not None and visit.target.kind not in FLAGGED:
+        raise BadInput(f"{visit.target} flies no flag: it has no resumption status to report")
 
 
 def _distance(layer: layers.Layer, target_id: int, point: Any) -> Any:
@@ -162,18 +158,20 @@ def _distance(layer: layers.Layer, target_id: int, point: Any) -> Any:
 
 
 def _follow_up(
-    session: Session, caller: Caller, visit: Visit, thresholds: flags.Thresholds
+    session: Session, caller: Caller, visit: Visit, thresholds: flag_writes.Thresholds
 ) -> None:
-    if visit.target_type == "RentalProperty":
-        rental = RentalProperty.__table__
-        session.execute(
-            rental.update()
-            .where(rental.c.id == visit.target_id)
-            .values(last_inspected_at=func.greatest(rental.c.last_inspected_at, visit.at))
+    if visit.report is not None:
+        flag_writes.apply_report(
+            session, visit.target, visit.report, caller.username, visit.at, thresholds
         )
-    elif visit.report is not None:
-        target = Target(TargetKind(visit.target_type), visit.target_id)
-        flags.apply_report(session, target, visit.report, caller.username, visit.at, thresholds)
+    elif (column := KINDS[visit.target.kind].visited_at) is not None:
+        # A visit kept on the row too (a rental's last_inspected_at), for its importers.
+        table = KINDS[visit.target.kind].table
+        session.execute(
+            table.update()
+            .where(table.c.id == visit.target.id)
+            .values({column: func.greatest(table.c[column], visit.at)})
+        )
 
 
 def _by_key(session: Session, caller: Caller, visit: Visit) -> int | None:
@@ -189,22 +187,19 @@ def _by_key(session: Session, caller: Caller, visit: Visit) -> int | None:
             f"idempotencyKey {visit.key!r} was first sent with another visit"
             f" (Inspection:{found.id}); send a new key for a new visit"
         )
-    return found.id  # type: ignore[no-any-return]
+    return found.id
 
 
-_VISITED = text("""
-SELECT i.id, coalesce('Enterprise:' || i.enterprise_id,
-                      'ConstructionSite:' || i.construction_site_id,
-                      'RentalProperty:' || i.rental_property_id) AS target
-FROM inspection i
-JOIN patrol_zone z ON z.id = :zone_id
-LEFT JOIN enterprise e ON e.id = i.enterprise_id
-LEFT JOIN construction_site s ON s.id = i.construction_site_id
-LEFT JOIN rental_property r ON r.id = i.rental_property_id
-WHERE i.at >= :day_start AND i.at < :day_end
-  AND ST_Intersects(z.boundary, coalesce(e.geom, s.footprint, r.geom))
-ORDER BY i.at, i.id
-""")
+_JOINS = "\n".join(
+    f"LEFT JOIN {s.table.name} t{n} ON t{n}.id = i.{s.column}" for n, s in enumerate(KINDS.values())
+)
+_PLACES = ", ".join(f"t{n}.{s.place}" for n, s in enumerate(KINDS.values()))
+_VISITED = text(
+    f"SELECT i.id, {inspected_id('i')} AS target FROM inspection i"  # noqa: S608 (constants)
+    f" JOIN patrol_zone z ON z.id = :zone_id {_JOINS}"
+    " WHERE i.at >= :day_start AND i.at < :day_end"
+    f" AND ST_Intersects(z.boundary, coalesce({_PLACES})) ORDER BY i.at, i.id"
+)
 
 
 def visited(session: Session, zone_id: int, day: date) -> list[tuple[int, str]]:

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, Table, literal
+from sqlalchemy import ColumnElement, Table
 
-from geo import flags
+from geo import targets
 from geo.models import (
     Area,
     ConstructionSite,
@@ -17,6 +17,7 @@ from geo.models import (
     PatrolZone,
     QuarantineSite,
     RentalProperty,
+    table_of,
 )
 
 
@@ -26,7 +27,6 @@ class Layer:
     table: Table
     geometry_column: str  # drawn as, and tested by spatial filters
     public: dict[str, ColumnElement[Any]]  # feature properties: never personal data
-    has_flag: bool = False
 
     @property
     def plural(self) -> str:
@@ -37,9 +37,12 @@ class Layer:
     def geometry(self) -> ColumnElement[Any]:
         return self.table.c[self.geometry_column]
 
+    @property
+    def has_flag(self) -> bool:
+        return self.type_name in {kind.value for kind in targets.FLAGGED}
+
     def global_id(self, id_column: ColumnElement[Any]) -> ColumnElement[str]:
-        """The id clients see, Enterprise:42, built in SQL."""
-        return literal(f"{self.type_name}:") + id_column.cast(String)
+        return targets.global_id(self.type_name, id_column)
 
     @property
     def area_column(self) -> ColumnElement[Any]:
@@ -65,12 +68,8 @@ def field_types(layer: Layer) -> dict[str, str]:
     return found
 
 
-def _table(model: type) -> Table:
-    return model.__table__  # type: ignore[attr-defined, no-any-return]
-
-
 _area, _enterprise, _rental, _site, _zone, _quarantine = (
-    _table(m)
+    table_of(m)
     for m in (Area, Enterprise, RentalProperty, ConstructionSite, PatrolZone, QuarantineSite)
 )
 
@@ -88,12 +87,11 @@ ENTERPRISES = Layer(
         "name": _enterprise.c.name,
         "category": _enterprise.c.category,
         "resumption": _enterprise.c.resumption,
-        "flag": flags.color(_enterprise),
+        "flag": _enterprise.c.flag_color,
         "staffTotal": _enterprise.c.staff_total,
         "staffReturned": _enterprise.c.staff_returned,
         "capacityPct": _enterprise.c.capacity_pct,
     },
-    has_flag=True,
 )
 RENTAL_PROPERTIES = Layer(
     "RentalProperty",
@@ -110,11 +108,10 @@ CONSTRUCTION_SITES = Layer(
         "kind": _site.c.kind,
         "keyProject": _site.c.key_project,
         "resumption": _site.c.resumption,
-        "flag": flags.color(_site),
+        "flag": _site.c.flag_color,
         "workersTotal": _site.c.workers_total,
         "workersReturned": _site.c.workers_returned,
     },
-    has_flag=True,
 )
 PATROL_ZONES = Layer(
     "PatrolZone",
@@ -134,7 +131,7 @@ QUARANTINE_SITES = Layer(
     },
 )
 
-INSPECTIONS = Layer("Inspection", _table(Inspection), "geom", {})
+INSPECTIONS = Layer("Inspection", table_of(Inspection), "geom", {})
 
 BY_PLURAL = {
     "areas": AREAS,

@@ -1,9 +1,15 @@
-"""The tables of fugong. Geometries are WGS84 (SRID 4326); `area_id` is set by the database."""
+"""The tables of fugong. Geometries are WGS84 (SRID 4326); `area_id` is set by the database.
+
+Every table is declared here, those only raw SQL reads and writes too (roads, stored plans, the
+tile cache, flag tallies), so that these models and the migrations describe one schema:
+`tests/migrations` checks that alembic's autogenerate finds nothing to add or drop.
+"""
 
 from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import cast
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
@@ -11,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Column,
     Date,
     DateTime,
     Enum,
@@ -18,15 +25,18 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
+    SmallInteger,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import DATEMULTIRANGE
+from sqlalchemy.dialects.postgresql import DATEMULTIRANGE, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
 from geo.credit_code import validate_credit_code
@@ -35,6 +45,11 @@ from geo.srid import STORAGE_SRID
 
 class Base(DeclarativeBase):
     pass
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's table as the Table it is (SQLAlchemy types `__table__` as any FromClause)."""
+    return cast(Table, model.__table__)
 
 
 class AreaLevel(enum.Enum):
@@ -62,7 +77,7 @@ class FlagSource(enum.Enum):
     OVERRIDE_CLEARED = "OVERRIDE_CLEARED"  # a hand-set flag lifted: the rules again
 
 
-# A row written outside geo.flags (raw SQL, an import) flies this flag until its first report.
+# A row written outside geo.flag_writes (raw SQL, an import) flies this flag until its first report.
 UNASSESSED_REASON = "no status report yet"
 
 
@@ -79,7 +94,7 @@ def _geometry(kind: str) -> Geometry:
 
 
 class _Flagged:
-    """The stored flag of an enterprise or a site; geo.flags writes it, with its history."""
+    """The stored flag of an enterprise or a site; geo.flag_writes writes it, with its history."""
 
     flag_color: Mapped[FlagColor] = mapped_column(
         Enum(FlagColor, name="flag_color"), server_default=FlagColor.RED.value
@@ -376,3 +391,116 @@ class Signboard(Base):
         ForeignKey("enterprise.id", ondelete="CASCADE"), primary_key=True
     )
     days = mapped_column(DATEMULTIRANGE, nullable=False)
+
+
+# Tables written by database triggers or by raw SQL (migrations 0005-0007, migrations/sql/).
+# Declared as plain tables: no code maps rows of them to objects.
+
+_FLAG_COLOR = Enum(FlagColor, name="flag_color", create_type=False)
+
+# A vertex is an OSM node where ways meet or end: what targets snap to and routes join at.
+ROAD_VERTEX = Table(
+    "road_vertex",
+    Base.metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("geom", _geometry("POINT"), nullable=False),
+)
+
+# An edge in pgRouting's shape: a negative reverse cost is a one-way street.
+ROAD = Table(
+    "road",
+    Base.metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("osm_way_id", BigInteger, nullable=False),
+    Column("source", BigInteger, ForeignKey("road_vertex.id"), nullable=False, index=True),
+    Column("target", BigInteger, ForeignKey("road_vertex.id"), nullable=False, index=True),
+    Column("length_m", Float, nullable=False),
+    Column("cost_s", Float, nullable=False),
+    Column("reverse_cost_s", Float, nullable=False),
+    Column("highway", Text, nullable=False),
+    Column("geom", _geometry("LINESTRING"), nullable=False),
+)
+
+# One row, bumped by a trigger whenever a road or vertex changes: part of a plan's fingerprint.
+ROAD_NETWORK = Table("road_network", Base.metadata, Column("version", BigInteger, nullable=False))
+
+ROUTE_PLAN = Table(
+    "route_plan",
+    Base.metadata,
+    Column(
+        "zone_id",
+        Integer,
+        ForeignKey("patrol_zone.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("day", Date, primary_key=True),
+    Column("inspectors", Integer, primary_key=True, autoincrement=False),
+    Column("shift_minutes", Integer, primary_key=True, autoincrement=False),
+    Column("fingerprint", Text, nullable=False),
+    Column("plan", JSONB, nullable=False),
+    Column("planned_at", DateTime(timezone=True), nullable=False),
+    Column("solve_ms", Integer, nullable=False),
+    Column("solves", Integer, nullable=False, server_default=text("1")),
+    CheckConstraint("inspectors > 0", name="route_plan_inspectors_check"),
+    CheckConstraint("shift_minutes > 0", name="route_plan_shift_minutes_check"),
+)
+
+# Flag counts kept by triggers (migrations/sql/flag_tally.sql); `kind` is the target's table.
+FLAG_TALLY = Table(
+    "flag_tally",
+    Base.metadata,
+    Column("kind", Text, nullable=False),
+    Column("area_id", Integer, nullable=False),
+    Column("color", _FLAG_COLOR, nullable=False),
+    Column("n", BigInteger, nullable=False),
+)
+
+FLAG_TALLY_DAILY = Table(
+    "flag_tally_daily",
+    Base.metadata,
+    Column("kind", Text, nullable=False),
+    Column("area_id", Integer, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("color", _FLAG_COLOR, nullable=False),
+    Column("n", BigInteger, nullable=False),
+    Index("ix_flag_tally_daily_day", "day", postgresql_include=["kind", "area_id", "color", "n"]),
+)
+
+# Tiles kept for every process, dropped by triggers (migrations/sql/tiles.sql).
+TILE_CACHE = Table(
+    "tile_cache",
+    Base.metadata,
+    Column("layer", Text, primary_key=True),
+    Column("z", SmallInteger, primary_key=True, autoincrement=False),
+    Column("x", Integer, primary_key=True, autoincrement=False),
+    Column("y", Integer, primary_key=True, autoincrement=False),
+    Column("scope", Text, primary_key=True, index=True),
+    Column("filters", Text, primary_key=True),
+    Column("mvt", LargeBinary, nullable=False),
+    Column("etag", Text, nullable=False),
+    Column("bounds", _geometry("POLYGON"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# No columns: a lock that orders tile builders against the triggers that drop tiles.
+TILE_CACHE_GUARD = Table("tile_cache_guard", Base.metadata)
+
+# `where: {name: …}` finds names by their characters and character pairs (migration 0009).
+for _named in (Area, Enterprise, ConstructionSite, QuarantineSite, PatrolZone):
+    Index(
+        f"idx_{_named.__tablename__}_name_grams",
+        func.fugong_name_grams(table_of(_named).c.name),
+        postgresql_using="gin",
+    )
+
+# A low-zoom tile's points read from these indexes alone (migration 0006).
+for _model, _covered in (
+    (Enterprise, ("id", "flag_color", "area_id", "geom")),
+    (RentalProperty, ("id", "area_id", "geom")),
+):
+    Index(
+        f"ix_{_model.__tablename__}_tile",
+        func.fugong_tile_key(table_of(_model).c.geom),
+        postgresql_include=list(_covered),
+    )

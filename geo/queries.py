@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from geo import flags, selection
+from geo import selection
 from geo.crs import Crs, as_geojson, named_crs
 from geo.errors import BadInput, NotFound
 from geo.filters import SpatialFilter, compile_filter, within_nearest
@@ -81,7 +81,7 @@ def filtered(
     if flag is not None:
         if not layer.has_flag:
             raise BadInput(f"{layer.type_name} has no flag to filter by")
-        clauses.append(flags.color(layer.table).in_(list(flag)))
+        clauses.append(layer.table.c.flag_color.in_(list(flag)))
     return clauses, compiled.distance_m
 
 
@@ -207,7 +207,7 @@ def geometries(
     simplify_m: float | None = None,
 ) -> dict[int, Any]:
     """GeoJSON geometry objects of these rows, in `crs`, built by PostGIS."""
-    geometry = layer.table.c[column]
+    geometry: ColumnElement[Any] = layer.table.c[column]
     if simplify_m is not None:
         geometry = simplified(geometry, simplify_m)
     query = select(layer.table.c.id, as_geojson(geometry, crs)).where(layer.table.c.id.in_(ids))
@@ -266,9 +266,9 @@ def feature_collection(
     members: list[Any] = ["type", "FeatureCollection"]
     if label is not None:
         members += ["crs", literal(orjson.dumps(label).decode()).cast(JSON)]
-    features = func.coalesce(func.json_agg(rows.c.feature), literal("[]").cast(JSON))
-    collection: Select[tuple[str, int]] = select(
-        func.json_build_object(*members, "features", features).cast(String),
+    listed = func.coalesce(func.json_agg(rows.c.feature), literal("[]").cast(JSON))
+    collection: Select[str, int] = select(
+        func.json_build_object(*members, "features", listed).cast(String),
         func.count(),
     )
     text, features = session.execute(collection).one()

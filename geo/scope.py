@@ -25,13 +25,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, func, select, true
-from sqlalchemy.orm import Session
 
 from geo import layers
+from geo.db import Executor
 from geo.errors import Forbidden, NotFound, Unauthenticated
 from geo.filters import subtree_ids
 from geo.layers import Layer
-from geo.models import AccountZone, PatrolZone, Role
+from geo.models import AccountZone, PatrolZone, Role, table_of
+from geo.targets import Target
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def own(layer: Layer, caller: Caller) -> ColumnElement[bool] | None:
     if caller.role is Role.TOWN_OFFICER:
         return layer.area_column.in_(subtree_ids(caller.town_id))
     if caller.role is Role.INSPECTOR:
-        link = AccountZone.__table__
+        link = table_of(AccountZone)
         zone_ids = select(link.c.zone_id).where(link.c.account_id == caller.account_id)
         if layer is layers.PATROL_ZONES:
             return layer.table.c.id.in_(zone_ids)
@@ -113,18 +114,23 @@ def own(layer: Layer, caller: Caller) -> ColumnElement[bool] | None:
 
 def _union_of_zones(zone_ids: Any) -> Any:
     # One geometry computed once per query, so the layer's GiST index does the matching.
-    zone = PatrolZone.__table__
+    zone = table_of(PatrolZone)
     return select(func.ST_Union(zone.c.boundary)).where(zone.c.id.in_(zone_ids)).scalar_subquery()
 
 
-def require_change(session: Session, caller: Caller, layer: Layer, row_id: int) -> None:
+def require_change(session: Executor, caller: Caller, layer: Layer, row_id: int) -> None:
     """Refuse, in the writing transaction, a change the caller may not make to this row."""
     if caller.role is Role.INSPECTOR:
         raise Forbidden("inspectors record inspections; officers change flags and facts")
     require_visit(session, caller, layer, row_id)
 
 
-def require_visit(session: Session, caller: Caller, layer: Layer, row_id: int) -> None:
+def require_target_change(session: Executor, caller: Caller, target: Target) -> None:
+    """`require_change` for an enterprise, site or rental named by its Target."""
+    require_change(session, caller, layers.BY_TYPE_NAME[target.kind.value], target.id)
+
+
+def require_visit(session: Executor, caller: Caller, layer: Layer, row_id: int) -> None:
     """Refuse a logged-in action on a row outside the caller's scope (or missing)."""
     if caller.anonymous:
         raise Unauthenticated("log in to change anything")

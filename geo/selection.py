@@ -103,7 +103,7 @@ def _value(row: Row, part: Part) -> ColumnElement[Any]:
     table = row.layer.table
     match part:
         case Column(name):
-            return table.c[name]  # type: ignore[no-any-return]
+            return table.c[name]
         case Constant(value):
             return literal(value)
         case NodeId():

@@ -13,19 +13,26 @@ from typing import Any
 from sqlalchemy import RowMapping, Select, exists, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from geo import layers
+from geo import layers, scope
+from geo.days import cutoff, today
+from geo.db import Executor
 from geo.errors import BadInput, NotFound
 from geo.filters import area_subtree
-from geo.flag_counts import color_as_of, cutoff, today
-from geo.flag_rules import TargetKind
-from geo.flags import Executor
-from geo.models import Enterprise, FlagColor, Signboard
+from geo.flag_history import color_as_of
+from geo.models import Enterprise, FlagColor, Signboard, table_of
 from geo.queries import row_columns
 from geo.scope import Caller, visible
+from geo.targets import Target, TargetKind
 
-ENTERPRISE = Enterprise.__table__
-SIGNBOARD = Signboard.__table__
+ENTERPRISE = table_of(Enterprise)
+SIGNBOARD = table_of(Signboard)
 BACK_AT_WORK = (FlagColor.GREEN, FlagColor.YELLOW)
+
+
+def confirm_signboard(session: Executor, caller: Caller, enterprise_id: int, day: date) -> None:
+    """`record_signboard` for a caller, refused outside their scope (geo/scope.py)."""
+    scope.require_target_change(session, caller, Target(TargetKind.ENTERPRISE, enterprise_id))
+    record_signboard(session, enterprise_id, day)
 
 
 def record_signboard(session: Executor, enterprise_id: int, day: date) -> None:
@@ -77,7 +84,7 @@ def stale_signboard_count(
 ) -> int:
     """How many enterprises stale_signboards lists, on every page."""
     stale = _stale(session, area_code, day or today(), caller).subquery()
-    return session.execute(select(func.count()).select_from(stale)).scalar_one()  # type: ignore[no-any-return]
+    return session.execute(select(func.count()).select_from(stale)).scalar_one()
 
 
 def _stale(
@@ -96,9 +103,9 @@ def _stale(
         SIGNBOARD.c.enterprise_id == ENTERPRISE.c.id, SIGNBOARD.c.days.op("@>")(day)
     )
     columns = row_columns(layers.ENTERPRISES, caller)
-    query = select(
-        *columns, color.label("day_color"), last_updated.label("last_updated_on")
-    ).where(color.in_(BACK_AT_WORK), ~updated_that_day)
+    query = select(*columns, color.label("day_color"), last_updated.label("last_updated_on")).where(
+        color.in_(BACK_AT_WORK), ~updated_that_day
+    )
     if area_code is not None:
         # The areas as a list, not a subquery: the planner then tests an enterprise's area
         # before its colour, which may cost a probe of the history.

@@ -10,11 +10,19 @@ HERE = Path(__file__).resolve().parent
 
 
 def upgrade(connection: Connection, revision: str = "head") -> None:
-    config = Config()
-    config.set_main_option("script_location", str(HERE))
-    config.attributes["connection"] = connection
-    command.upgrade(config, revision)
+    command.upgrade(_config(connection), revision)
 
 
 def sql_file(name: str) -> str:
     return (HERE / "sql" / name).read_text(encoding="utf-8")
+
+
+def downgrade(connection: Connection, revision: str) -> None:
+    command.downgrade(_config(connection), revision)
+
+
+def _config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(HERE))
+    config.attributes["connection"] = connection
+    return config

@@ -9,12 +9,12 @@ from strawberry.types import ExecutionResult
 
 from schema.audit import AuditPersonalReads
 from schema.caller import CurrentCaller
-from schema.compiled import ExecutionContext
 from schema.documents import parse_and_validate_once
 from schema.errors import ErrorCodes, coded
-from schema.limits import Limits, limit_extensions
+from schema.framework import PassThroughExecution
 from schema.mutation import Mutation
 from schema.query import Query
+from schema.query_limits import Limits, limit_extensions
 from schema.scalars import SCALARS
 from schema.subscription import Subscription
 
@@ -39,7 +39,7 @@ def build_schema(limits: Limits) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(scalar_map=SCALARS),
-        execution_context_class=ExecutionContext,
+        execution_context_class=PassThroughExecution,
         # ErrorCodes first: it sees the errors of every extension after it.
         extensions=[
             ErrorCodes,

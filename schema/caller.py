@@ -21,7 +21,5 @@ class CurrentCaller(SchemaExtension):
                 await context.refresh_caller()
             except Unauthenticated as error:
                 # Set before validation, the error stands in for it: nothing runs.
-                execution.pre_execution_errors = [
-                    GraphQLError(error.message, original_error=error)
-                ]
+                execution.pre_execution_errors = [GraphQLError(error.message, original_error=error)]
         yield

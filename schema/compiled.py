@@ -4,31 +4,28 @@ every field of every row; a page of 1,000 rows of ten fields is then most of a r
 
 A field says how it is read from a row in its metadata (SQL); a selection holding anything else
 (personal data, which is audited; timestamps; lists loaded per row) is not compiled, and the
-page is resolved field by field as before. Compiled edges reach the response as an
-orjson.Fragment, which the executor passes through and orjson writes out as it is."""
+page is resolved field by field as before. Compiled edges (CompiledEdges) reach the response
+as an orjson.Fragment, which the executor (framework.PassThroughExecution) passes through and
+orjson writes out as it is."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from graphql import (
     FieldNode,
-    FragmentSpreadNode,
     GraphQLInterfaceType,
-    GraphQLList,
     GraphQLObjectType,
-    GraphQLOutputType,
     SelectionSetNode,
     get_named_type,
 )
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.schema_converter import GraphQLCoreConverter
-from strawberry.types.nodes import convert_arguments
 
 from geo import selection
 from geo.crs import Crs as GeoCrs
 from geo.layers import Layer
+from schema import framework, selections
 
 SQL = "sql"  # the metadata key of a field's geo.selection part
 
@@ -39,7 +36,7 @@ class _NotCompiled(Exception):
 
 def edge_selection(info: Any, layer: Layer) -> selection.Fields | None:
     """The connection's `edges { … }` as a geo selection, or None when it cannot be compiled."""
-    raw = info._raw_info
+    raw = framework.raw_info(info)
     if len(raw.field_nodes) != 1:
         return None
     connection = get_named_type(raw.return_type)
@@ -57,8 +54,22 @@ def edge_selection(info: Any, layer: Layer) -> selection.Fields | None:
         return None
 
 
-def edges_json(rows: list[Any]) -> orjson.Fragment:
-    return orjson.Fragment(("[" + ",".join(row["edge"] for row in rows) + "]").encode())
+@dataclass(frozen=True)
+class CompiledEdges:
+    """A page's edges as the JSON PostgreSQL built for them, one `edge` per row."""
+
+    json: orjson.Fragment
+
+    def as_list(self) -> Any:
+        """What `edges` resolves to: the Fragment, which framework.PassThroughExecution
+        completes untouched, standing where GraphQL expects the list."""
+        return self.json
+
+
+def compiled_edges(rows: list[Any]) -> CompiledEdges:
+    return CompiledEdges(
+        orjson.Fragment(("[" + ",".join(row["edge"] for row in rows) + "]").encode())
+    )
 
 
 def _edge(raw: Any, edges: FieldNode, edge_type: Any, layer: Layer) -> selection.Fields:
@@ -88,7 +99,7 @@ def _object(
             continue
         definition = type_.fields[name]
         if reads is None:
-            part = definition.extensions[GraphQLCoreConverter.DEFINITION_BACKREF].metadata.get(SQL)
+            part = framework.field_metadata(definition).get(SQL)
         else:
             part = reads.get(name)
         parts.append((_key(node), _bound(raw, node, part, get_named_type(definition.type), layer)))
@@ -105,7 +116,7 @@ def _bound(raw: Any, node: FieldNode, part: Any, type_: Any, layer: Layer) -> se
         case selection.NodeId() | selection.Distance():
             return part
         case selection.Geometry(column):
-            crs = convert_arguments(raw, node.arguments).get("crs")
+            crs = framework.arguments(raw, node.arguments).get("crs")
             return selection.Geometry(column, GeoCrs(getattr(crs, "value", crs or "WGS84")))
         case selection.Nested(available):
             return selection.Nested(_object(raw, node, type_, layer, dict(available)))
@@ -119,17 +130,18 @@ def _fields(raw: Any, selection_set: SelectionSetNode | None, type_: Any) -> lis
     """The fields selected on `type_`, fragments spread; refused where GraphQL would merge or
     skip (a repeated response key, a directive), which the executor does better."""
     found: list[FieldNode] = []
-    for node in selection_set.selections if selection_set else ():
+    for selected in selections.spread(selection_set, raw.fragments):
+        node, fragment = selected.node, selected.fragment
         if node.directives:
             raise _NotCompiled
         if isinstance(node, FieldNode):
             found.append(node)
             continue
-        fragment = raw.fragments[node.name.value] if isinstance(node, FragmentSpreadNode) else node
-        condition = fragment.type_condition
-        if fragment.directives or (condition and condition.name.value not in _names(type_)):
+        if fragment is None or fragment.directives:
             raise _NotCompiled
-        found.extend(_fields(raw, fragment.selection_set, type_))
+        condition = fragment.type_condition
+        if condition is not None and condition.name.value not in _names(type_):
+            raise _NotCompiled
     keys = [_key(node) for node in found]
     if len(set(keys)) != len(keys):
         raise _NotCompiled
@@ -144,24 +156,3 @@ def _names(type_: Any) -> set[str]:
 
 def _key(node: FieldNode) -> str:
     return node.alias.value if node.alias else node.name.value
-
-
-class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """Passes a list the database built (compiled edges, an orjson.Fragment) through
-    completion untouched. A FeatureCollection needs nothing here: GeoJSON's serialize is the
-    identity."""
-
-    def complete_list_value(
-        self,
-        return_type: GraphQLList[GraphQLOutputType],
-        field_details_list: Any,
-        info: Any,
-        path: Any,
-        result: Any,
-        position_context: Any,
-    ) -> Any:
-        if isinstance(result, orjson.Fragment):
-            return result
-        return super().complete_list_value(
-            return_type, field_details_list, info, path, result, position_context
-        )

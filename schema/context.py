@@ -4,16 +4,18 @@ and the personal data read, to be audited before the response leaves."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Hashable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import anyio.to_thread
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from strawberry.dataloader import DataLoader
 
 from geo import accounts
+from geo.db import Databases
 from geo.flag_rules import DEFAULT_THRESHOLDS, Thresholds
 from geo.inspections import DEFAULT_FENCE, Fence
 from geo.scope import ANONYMOUS, Caller
@@ -27,7 +29,7 @@ def _no_live_changes() -> AbstractAsyncContextManager[asyncio.Queue[dict[str, An
 
 @dataclass
 class Context:
-    sessions: sessionmaker[Session]  # the primary: writes, and reads after a write
+    databases: Databases  # the primary, and replicas for reads
     max_page_size: int
     max_features: int
     issue_token: Callable[[int], str]
@@ -42,8 +44,6 @@ class Context:
     # A WebSocket names its caller once, at connection_init, and lives on: its operations and
     # events check the account again (refresh_caller). An HTTP request was checked on arrival.
     websocket: bool = False
-    # Streaming replicas (DATABASE_READ_URL) for reads; None: the primary reads too.
-    read_sessions: sessionmaker[Session] | None = None
     personal_reads: list[tuple[str, str]] = field(default_factory=list)  # (node id, field)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _wrote: bool = False
@@ -53,16 +53,25 @@ class Context:
         """`work(session, *args)` in a worker thread, so sync SQL never blocks the event loop;
         on a replica when there is one, unless `primary` or this request has written (a
         replica may lag behind what the caller has just changed)."""
-        replica = self.read_sessions is not None and not (primary or self._wrote)
-        sessions = self.read_sessions if replica else self.sessions
-        async with self._lock:  # one statement at a time per request, as a session requires
-            return await anyio.to_thread.run_sync(_in_session, sessions, work, args)
+        read = functools.partial(self.databases.read, primary=primary or self._wrote)
+        return await self._off_loop(read, work, *args)
 
     async def write(self, work: Callable[..., T], *args: Any) -> T:
         """`work` on the primary in one transaction: committed when it returns, else rolled
         back; the rest of the request then reads the primary too."""
         self._wrote = True
-        return await self.run(_transaction, work, *args, primary=True)
+        return await self._off_loop(self.databases.write, work, *args)
+
+    async def read_else_write(
+        self, read: Callable[..., T | None], write: Callable[..., T], *args: Any
+    ) -> T:
+        """What `read` finds (a replica will do), else what `write` builds on the primary."""
+        found = await self.run(read, *args)
+        return found if found is not None else await self.write(write, *args)
+
+    async def _off_loop(self, call: Callable[..., T], *args: Any) -> T:
+        async with self._lock:  # one statement at a time per request, as a session requires
+            return await anyio.to_thread.run_sync(call, *args)
 
     async def refresh_caller(self) -> Caller:
         """The caller as their account stands now (geo.accounts.current): Unauthenticated once
@@ -93,15 +102,3 @@ class Context:
 
             self._loaders[key] = DataLoader(load_fn=load)
         return self._loaders[key]
-
-
-def _in_session(
-    sessions: sessionmaker[Session], work: Callable[..., T], args: tuple[Any, ...]
-) -> T:
-    with sessions() as session:
-        return work(session, *args)
-
-
-def _transaction(session: Session, work: Callable[..., T], *args: Any) -> T:
-    with session.begin():
-        return work(session, *args)

@@ -7,12 +7,11 @@ from datetime import UTC, date, datetime
 
 import strawberry
 from sqlalchemy import RowMapping
-from sqlalchemy.orm import Session
 
-from geo import flag_counts, flags, layers, scope, signboards
+from geo import days, flag_counts, flag_writes, signboards, targets
 from geo.errors import BadInput
-from geo.flag_rules import FLAGGED, ResumptionReport, Target, TargetKind
-from geo.scope import Caller
+from geo.flag_rules import ResumptionReport
+from geo.targets import FLAGGED, Target, TargetKind
 from schema.types import (
     Area,
     Ctx,
@@ -71,12 +70,7 @@ class ResumptionInput:
 
 
 def flag_target(target_id: str) -> Target:
-    """An enterprise or construction site by its id, or BadInput that says what was wrong."""
-    type_name, _, number = target_id.partition(":")
-    kinds = {kind.value: kind for kind in FLAGGED}
-    if type_name not in kinds or not (number.isascii() and number.isdigit()):
-        raise BadInput(f"{target_id!r} is not the id of an enterprise or construction site")
-    return Target(kinds[type_name], int(number))
+    return targets.parse_target(target_id, FLAGGED, "an enterprise or construction site")
 
 
 @strawberry.type
@@ -115,7 +109,7 @@ class FlagQuery:
         if not 0 <= first <= most:
             raise BadInput(f"first must be between 0 and {most}")
         after_id = 0 if after is None else _id_cursor(after)
-        day = date or flag_counts.today()
+        day = date or days.today()
         caller = info.context.caller
         rows = await info.context.run(
             signboards.stale_signboards, area_code, day, caller, first + 1, after_id
@@ -150,10 +144,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _may_change(session: Session, caller: Caller, target: Target) -> None:
-    scope.require_change(session, caller, layers.BY_TYPE_NAME[target.kind.value], target.id)
-
-
 @strawberry.type
 class FlagMutation:
     @strawberry.mutation(
@@ -163,14 +153,10 @@ class FlagMutation:
         self, info: Ctx, target_id: strawberry.ID, input: ResumptionInput
     ) -> FlagStatus:
         target, report, context = flag_target(target_id), input.to_geo(), info.context
-
-        def work(session: Session) -> flags.FlagUpdate:
-            _may_change(session, context.caller, target)
-            return flags.apply_report(
-                session, target, report, context.caller.username, _now(), context.thresholds
-            )
-
-        return flag_status((await context.write(work)).state)
+        update = await context.write(
+            flag_writes.report_by, context.caller, target, report, _now(), context.thresholds
+        )
+        return flag_status(update.state)
 
     @strawberry.mutation(
         description="Set a flag by hand, with a reason; it holds until clearFlagOverride, or"
@@ -180,36 +166,24 @@ class FlagMutation:
         self, info: Ctx, target_id: strawberry.ID, color: FlagColor, reason: str
     ) -> FlagStatus:
         target, context = flag_target(target_id), info.context
-
-        def work(session: Session) -> flags.FlagUpdate:
-            _may_change(session, context.caller, target)
-            return flags.override(session, target, color, reason, context.caller.username, _now())
-
-        return flag_status((await context.write(work)).state)
+        update = await context.write(
+            flag_writes.override_by, context.caller, target, color, reason, _now()
+        )
+        return flag_status(update.state)
 
     @strawberry.mutation(description="Give a flag set by hand back to the rules")
     async def clear_flag_override(self, info: Ctx, target_id: strawberry.ID) -> FlagStatus:
         target, context = flag_target(target_id), info.context
-
-        def work(session: Session) -> flags.FlagUpdate:
-            _may_change(session, context.caller, target)
-            return flags.clear_override(
-                session, target, context.caller.username, _now(), context.thresholds
-            )
-
-        return flag_status((await context.write(work)).state)
+        update = await context.write(
+            flag_writes.clear_override_by, context.caller, target, _now(), context.thresholds
+        )
+        return flag_status(update.state)
 
     @strawberry.mutation(description="An enterprise updated its public signboard (挂牌公示)")
     async def record_signboard(
         self, info: Ctx, enterprise_id: strawberry.ID, date: date | None = None
     ) -> bool:
-        target, context = flag_target(enterprise_id), info.context
-        if target.kind is not TargetKind.ENTERPRISE:
-            raise BadInput("only enterprises have signboards")
-
-        def work(session: Session) -> None:
-            _may_change(session, context.caller, target)
-            signboards.record_signboard(session, target.id, date or flag_counts.today())
-
-        await context.write(work)
+        target = targets.parse_target(enterprise_id, [TargetKind.ENTERPRISE], "an enterprise")
+        context, day = info.context, date or days.today()
+        await context.write(signboards.confirm_signboard, context.caller, target.id, day)
         return True

@@ -6,7 +6,7 @@ import strawberry
 
 from geo import accounts
 from schema.flags import FlagMutation
-from schema.routes import InspectionMutation
+from schema.inspections import InspectionMutation
 from schema.types import Ctx
 
 

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import enum
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import orjson
 import strawberry
 from sqlalchemy import RowMapping
 
-from geo import layers, queries
+from geo import layers, queries, targets
 from geo.crs import Crs as GeoCrs
 from geo.errors import BadInput
 from geo.filters import Near, SpatialFilter
 from geo.layers import Layer as GeoLayer
-from schema.compiled import edge_selection, edges_json
+from schema.compiled import compiled_edges, edge_selection
 from schema.flags import FlagQuery
-from schema.routes import RouteQuery
+from schema.inspections import RouteQuery
 from schema.scalars import GeoJSON
 from schema.types import (
     NODE_TYPES,
@@ -121,13 +121,10 @@ async def _connection(
     async def counter() -> int:
         return await info.context.run(queries.count, caller, layer, spatial, colors)
 
-    edges: Any = (
-        [Edge(cursor=row["cursor"], node=node_type(row=row)) for row in page.rows]
-        if edge is None
-        else edges_json(page.rows)
-    )
     return Connection(
-        edges=edges,
+        page=[Edge(cursor=row["cursor"], node=node_type(row=row)) for row in page.rows]
+        if edge is None
+        else compiled_edges(page.rows),
         page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
         counter=counter,
     )
@@ -148,11 +145,9 @@ def _area_or_none(row: RowMapping | None) -> Area | None:
 class Query(FlagQuery, RouteQuery):
     @strawberry.field(description="Any object by its id, such as Enterprise:42")
     async def node(self, info: Ctx, id: strawberry.ID) -> Node | None:
-        type_name, _, number = id.partition(":")
-        node_type = NODE_TYPES.get(type_name)
-        if node_type is None or not (number.isascii() and number.isdigit()):
-            raise BadInput(f"{id!r} is not an id of this API (they read like Enterprise:42)")
-        row = await row_of(info, node_type.layer, int(number))
+        type_name, row_id = targets.parse(id, list(NODE_TYPES), "an object of this API")
+        node_type = NODE_TYPES[type_name]
+        row = await row_of(info, node_type.layer, row_id)
         return None if row is None else node_type(row=row)
 
     @strawberry.field

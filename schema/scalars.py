@@ -6,8 +6,8 @@ from typing import Any, NewType
 
 import strawberry
 
+from geo.days import TIMEZONE
 from geo.errors import BadInput
-from geo.flag_counts import TIMEZONE
 
 GeoJSON = NewType("GeoJSON", object)
 

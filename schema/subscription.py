@@ -15,7 +15,7 @@ from typing import Any
 import strawberry
 from sqlalchemy.orm import Session
 
-from geo import flag_counts, layers, queries
+from geo import flag_history, layers, queries
 from geo.errors import Unauthenticated
 from geo.filters import area_id_of
 from geo.flag_rules import FlagEvent
@@ -25,7 +25,7 @@ from schema.types import Ctx, FlagChange
 
 def _visible_event(session: Session, caller: Caller, change_id: int) -> FlagEvent | None:
     """The change, if the caller may see its target: scope is checked for every event."""
-    event = flag_counts.flag_event(session, change_id)
+    event = flag_history.flag_event(session, change_id)
     if event is None:
         return None
     layer = layers.BY_TYPE_NAME[event.target.kind.value]

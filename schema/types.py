@@ -5,24 +5,24 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date as datetime_date
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar, get_args
 
 import strawberry
 from sqlalchemy import RowMapping
 from strawberry.types import Info
 
-from geo import flag_counts, layers, queries, selection
+from geo import flag_counts, flag_history, layers, queries, selection, targets
 from geo.crs import Crs as GeoCrs
 from geo.errors import Forbidden
-from geo.flag_rules import FlagEvent, FlagState, Target, TargetKind
-from geo.flags import FlagColor as GeoFlagColor
-from geo.inspections import TARGET_COLUMNS
+from geo.flag_rules import FlagEvent, FlagState
+from geo.flag_writes import FlagColor as GeoFlagColor
 from geo.layers import Layer
 from geo.models import AreaLevel as GeoAreaLevel
 from geo.models import FlagSource as GeoFlagSource
 from geo.models import ResumptionStatus as GeoResumptionStatus
 from geo.privacy import Disclosure, Personal, disclosure, shown
-from schema.compiled import SQL
+from geo.targets import Target, TargetKind
+from schema.compiled import SQL, CompiledEdges
 from schema.context import Context
 from schema.scalars import GeoJSON
 
@@ -124,9 +124,7 @@ def personal(name: str, kind: Personal, description: str) -> Any:
     return strawberry.field(resolver=resolve, description=description)
 
 
-def disclosed(
-    info: Ctx, record: str, kind: Personal, value: str | None, own: bool
-) -> str | None:
+def disclosed(info: Ctx, record: str, kind: Personal, value: str | None, own: bool) -> str | None:
     """`value` of `record` as the caller may see it (geo/privacy.py; `own`: whether the record
     is the caller's, geo.scope.own); a full read is audited."""
     context = info.context
@@ -156,7 +154,7 @@ def flag_status(state: FlagState) -> FlagStatus:
 
 
 async def _flag_history(root: Node, info: Ctx) -> list[FlagChange]:
-    loader = info.context.loader(("flag-history",), flag_counts.flag_history, default=[])
+    loader = info.context.loader(("flag-history",), flag_history.flag_history, default=[])
     target = Target(TargetKind(root.layer.type_name), root.row["id"])
     return [FlagChange(event=event) for event in await loader.load(target)]
 
@@ -322,8 +320,8 @@ class Inspection(Node):
 
     @strawberry.field
     async def target(self, info: Ctx) -> InspectionTarget:
-        kind = next(k for k in TargetKind if self.row[TARGET_COLUMNS[k.value]] is not None)
-        return await target_node(info, kind, self.row[TARGET_COLUMNS[kind.value]])  # type: ignore[no-any-return]
+        target = targets.of_row(self.row)
+        return await target_node(info, target.kind, target.id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Where it was recorded (WGS84)")
     async def geometry(self, info: Ctx) -> GeoJSON:
@@ -334,7 +332,8 @@ InspectionTarget = Annotated[
     Enterprise | RentalProperty | ConstructionSite,
     strawberry.union("InspectionTarget", description="Targets that an inspector visits"),
 ]
-TARGET_TYPES = {t.layer.type_name: t for t in (Enterprise, RentalProperty, ConstructionSite)}
+# By geo.targets.TargetKind value: the union's members, so a new kind is added in one place.
+TARGET_TYPES = {t.layer.type_name: t for t in get_args(get_args(InspectionTarget)[0])}
 FlagSource = strawberry.enum(GeoFlagSource, name="FlagSource")
 
 
@@ -390,9 +389,9 @@ class FlagChange:
 
 NODE_TYPES: dict[str, type[Node]] = {
     t.layer.type_name: t
-    for t in (
-        Area,
+    for t in (  # Enterprise first: errors show its ids as the example
         Enterprise,
+        Area,
         RentalProperty,
         ConstructionSite,
         PatrolZone,
@@ -418,9 +417,13 @@ class Edge(Generic[N]):
 
 @strawberry.type
 class Connection(Generic[N]):
-    edges: list[Edge[N]]
+    page: strawberry.Private[list[Edge[N]] | CompiledEdges]  # compiled: built by PostgreSQL
     page_info: PageInfo
     counter: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field
+    def edges(self) -> list[Edge[N]]:
+        return self.page.as_list() if isinstance(self.page, CompiledEdges) else self.page
 
     @strawberry.field(description="Rows matching the filter, on every page")
     async def total_count(self) -> int:

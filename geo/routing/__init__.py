@@ -2,6 +2,7 @@
 and answered again while its inputs hold, and its GPX, GeoJSON and map-app exports. No web
 framework here: usable from scripts and benchmarks."""
 
+from geo.routing.access import plan_key, reused_plan, solved_plan
 from geo.routing.export import to_geojson, to_gpx
 from geo.routing.matrix import Matrix, MatrixProvider, StraightLine
 from geo.routing.navigation import NavigationLink, links
@@ -31,10 +32,13 @@ __all__ = [
     "StraightLine",
     "inspection_plan",
     "links",
+    "plan_key",
     "plan_routes",
     "rest_of_day",
     "reused",
+    "reused_plan",
     "solved",
+    "solved_plan",
     "stored_plan",
     "to_geojson",
     "to_gpx",

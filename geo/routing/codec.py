@@ -9,9 +9,10 @@ from typing import Any
 
 from shapely.geometry import LineString
 
-from geo.due import TIMEZONE, DueTarget, Priority
-from geo.flag_rules import TargetKind
+from geo.days import TIMEZONE
+from geo.due import DueTarget, Priority
 from geo.routing.plan import InspectionPlan, Route, RouteStop
+from geo.targets import TargetKind
 
 
 def target_json(target: DueTarget) -> dict[str, Any]:

@@ -8,13 +8,13 @@ from datetime import date
 
 from sqlalchemy import Connection, text
 
+from geo.days import day_bounds
 from geo.due import (
     DEFAULT_RULES,
     ZONE_TARGETS,
     DueRules,
     DueTarget,
     candidate,
-    day_bounds,
     sort_out,
 )
 from geo.errors import NotFound

@@ -37,7 +37,9 @@ class Matrix:
 
 
 class MatrixProvider(Protocol):
-    distance_model: str  # what the distances were measured on: STRAIGHT_LINE, ROAD_NETWORK
+    @property
+    def distance_model(self) -> str:
+        """What the distances were measured on: STRAIGHT_LINE, ROAD_NETWORK."""
 
     def matrix(self, points: Sequence[LonLat]) -> Matrix: ...
 

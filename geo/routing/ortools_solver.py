@@ -19,11 +19,11 @@ def solve(problem: Problem, time_limit_s: float) -> Solution:
     service = [int(s) for s in problem.service_s]
 
     def travel_cost(i: int, j: int) -> int:
-        return travel[manager.IndexToNode(i)][manager.IndexToNode(j)]  # type: ignore[no-any-return]
+        return travel[manager.IndexToNode(i)][manager.IndexToNode(j)]
 
     def working_time(i: int, j: int) -> int:
         a, b = manager.IndexToNode(i), manager.IndexToNode(j)
-        return travel[a][b] + service[a]  # type: ignore[no-any-return]
+        return travel[a][b] + service[a]
 
     routing.SetArcCostEvaluatorOfAllVehicles(routing.RegisterTransitCallback(travel_cost))
     routing.AddDimension(

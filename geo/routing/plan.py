@@ -11,12 +11,13 @@ import numpy as np
 from shapely.geometry import LineString
 from sqlalchemy import Connection
 
-from geo.due import DEFAULT_RULES, TIMEZONE, DueRules, DueTarget, sort_key
+from geo.days import TIMEZONE
+from geo.due import DEFAULT_RULES, DueRules, DueTarget, sort_key
 from geo.routing import ortools_solver, vroom_solver
 from geo.routing.inputs import ZoneDay, zone_day
 from geo.routing.matrix import LonLat, Matrix, MatrixProvider, StraightLine
 from geo.routing.problem import Problem, Solution, repair
-from geo.routing.roads import RoadNetwork
+from geo.routing.road_network import RoadNetwork
 
 Solver = Callable[[Problem, float], Solution]
 SOLVERS: dict[str, Solver] = {"ortools": ortools_solver.solve, "vroom": vroom_solver.solve}

@@ -6,14 +6,14 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from geo import accounts
-from geo.models import Area, PatrolZone, Role
+from geo.models import Area, PatrolZone, Role, table_of
 
 PASSWORD = "demo"
 JINFENG = "350112109"
 
 
 def add_demo_accounts(connection: Connection) -> dict[str, int]:
-    zone, area = PatrolZone.__table__, Area.__table__
+    zone, area = table_of(PatrolZone), table_of(Area)
     with Session(bind=connection) as session:
         first_jinfeng_zone = session.execute(
             select(zone.c.id)

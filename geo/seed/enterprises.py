@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from geo.flag_rules import Facts, TargetKind
+from geo.flag_rules import Facts
 from geo.models import EnterpriseCategory, ResumptionStatus
 from geo.seed.copytext import (
     NULL,
@@ -24,6 +24,7 @@ from geo.seed.layout import Layout
 from geo.seed.people import credit_codes, mobile_numbers, person_names
 from geo.seed.places import Character
 from geo.seed.scatter import Spots, scatter
+from geo.targets import TargetKind
 
 CATEGORIES = tuple(EnterpriseCategory)  # INDUSTRIAL, COMMERCE_SERVICES, LOGISTICS, AGRI…, OTHER
 INDUSTRIAL, COMMERCE, LOGISTICS, COOPERATIVE, OTHER = range(5)

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geo.flag_rules import Assessment, Facts, TargetKind, assess
+from geo.flag_rules import Assessment, Facts, assess
 from geo.models import FlagColor, FlagSource, ResumptionStatus
 from geo.seed.copytext import Batch, join
+from geo.targets import KINDS, TargetKind
 
 FIRST_DAY = 3  # of February 2020
 LATER_DAYS = (10, 27)  # the second report, and the day a target turns yellow, from … to
@@ -84,7 +85,7 @@ def histories(
         returned_first.tolist(), returned_mid.astype(int).tolist(), capacity_mid.tolist(),
         problem_mid.tolist(), strict=True,
     )  # fmt: skip
-    columns: tuple[list[str], ...] = ([], [], [], [])
+    columns: tuple[list[str], list[str], list[str], list[str]] = ([], [], [], [])
     lines: list[str] = []
     for target, final, end, to_green, day, minute, r_first, r_mid, c_mid, p_mid in per_target:
         reports = [
@@ -108,7 +109,7 @@ def histories(
     return Histories(
         *columns,
         resumed_on=np.where(back, turn, 0),
-        changes=Batch("flag_change", (_target_column(kind), *CHANGE_COLUMNS), lines),
+        changes=Batch("flag_change", (KINDS[kind].column, *CHANGE_COLUMNS), lines),
     )
 
 
@@ -127,7 +128,3 @@ def _changes(
         out.append(join((str(target), before, now.color.value, now.reason, at, ACTOR, SOURCE)))
         previous = now
     return flags[-1].color.value, flags[-1].reason, since
-
-
-def _target_column(kind: TargetKind) -> str:
-    return "enterprise_id" if kind is TargetKind.ENTERPRISE else "construction_site_id"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from geo.flag_rules import Facts, TargetKind
+from geo.flag_rules import Facts
 from geo.models import ResumptionStatus
 from geo.seed import enterprises, sites
 from geo.seed.copytext import Batch, batch_of_rows
@@ -18,6 +18,7 @@ from geo.seed.history import histories
 from geo.seed.layout import Layout
 from geo.seed.people import credit_codes, mobile_numbers, person_names
 from geo.seed.scatter import places_at
+from geo.targets import TargetKind
 
 CONTACT_SEED = 27
 QUARANTINE_COLUMNS = ("id", "name", "kind", "geom", "beds_total", "beds_occupied")

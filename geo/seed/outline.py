@@ -25,7 +25,7 @@ def district_outline() -> Polygon:
     """The mainland of the district in WGS84, vertices on a 1e-6° grid."""
     mainland = max(shape(json.loads(OUTLINE_GCJ02.read_text())).geoms, key=lambda p: p.area)
     wgs84 = shapely.transform(Polygon(mainland.exterior), _to_wgs84)
-    return shapely.set_precision(wgs84, GRID_DEG)  # type: ignore[no-any-return]
+    return shapely.set_precision(wgs84, GRID_DEG)
 
 
 def _to_wgs84(coords: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from geo.flag_rules import Facts, TargetKind
+from geo.flag_rules import Facts
 from geo.models import ResumptionStatus
 from geo.seed.copytext import (
     NULL,
@@ -30,6 +30,7 @@ from geo.seed.enterprises import (
 from geo.seed.history import Histories, histories
 from geo.seed.layout import Layout
 from geo.seed.scatter import COORD_DECIMALS, Spots, scatter
+from geo.targets import TargetKind
 
 M_PER_DEG_LAT = 110_574.0
 M_PER_DEG_LON_AT_EQUATOR = 111_320.0

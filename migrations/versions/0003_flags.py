@@ -3,17 +3,16 @@
 Revision ID: 0003
 Revises: 0002
 
-The flags of rows already present are computed by the rules in geo.flag_rules (through
-geo.flags.reassess, in batches), not by a second implementation in SQL; each gets its first
-history row, dated when its status was last reported.
+Frozen history: it imports no live code. Rows already present fly the default flag of a row
+without a report (red, "no status report yet"); `fugong reassess` (run by `make run` after
+migrating) then applies today's rules with the configured thresholds and writes each target's
+first history row, dated when its status was last reported.
 """
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from geo.flag_rules import FLAGGED
-from geo.flags import reassess
 from migrations import sql_file
 
 revision = "0003"
@@ -36,10 +35,25 @@ def upgrade() -> None:
         sa.Column("problems", sa.ARRAY(sa.Text()), server_default=sa.text("'{}'"), nullable=False),
     )
     for table in TARGET_TABLES:
-        # Nullable until the rules have filled them for the rows already present.
-        op.add_column(table, sa.Column("flag_color", FLAG_COLOR, nullable=True))
-        op.add_column(table, sa.Column("flag_reason", sa.Text(), nullable=True))
-        op.add_column(table, sa.Column("flag_since", sa.DateTime(timezone=True), nullable=True))
+        # What a row without a report flies (rows present now included) until it is assessed.
+        op.add_column(
+            table, sa.Column("flag_color", FLAG_COLOR, nullable=False, server_default="RED")
+        )
+        op.add_column(
+            table,
+            sa.Column(
+                "flag_reason", sa.Text(), nullable=False, server_default="no status report yet"
+            ),
+        )
+        op.add_column(
+            table,
+            sa.Column(
+                "flag_since",
+                sa.DateTime(timezone=True),
+                nullable=False,
+                server_default=sa.text("now()"),
+            ),
+        )
         op.add_column(
             table,
             sa.Column("flag_overridden", sa.Boolean(), server_default=sa.false(), nullable=False),
@@ -85,20 +99,11 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["enterprise_id"], ["enterprise.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("enterprise_id"),
     )
-
-    connection = op.get_bind()
-    for kind in FLAGGED:
-        reassess(connection, kind)
     op.execute(
         "INSERT INTO signboard (enterprise_id, days)"
         " SELECT id, datemultirange(daterange(signboard_updated_on, signboard_updated_on, '[]'))"
         " FROM enterprise WHERE signboard_updated_on IS NOT NULL"
     )
-    for table in TARGET_TABLES:
-        # What a row written later without a flag flies until its first report.
-        op.alter_column(table, "flag_color", nullable=False, server_default="RED")
-        op.alter_column(table, "flag_reason", nullable=False, server_default="no status report yet")
-        op.alter_column(table, "flag_since", nullable=False, server_default=sa.text("now()"))
 
 
 def downgrade() -> None:

@@ -79,7 +79,9 @@ def graphql_types(gql, type_name: str) -> dict[str, str]:
     return found
 
 
-@pytest.mark.parametrize("plural", [p for p in layers.BY_PLURAL if p not in ("areas", "patrol_zones")])
+@pytest.mark.parametrize(
+    "plural", [p for p in layers.BY_PLURAL if p not in ("areas", "patrol_zones")]
+)
 def test_tile_properties_keep_their_graphql_types(client, tokens, gql, plural):
     layer = layers.BY_PLURAL[plural]
     z = 11

@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from geo.due import Candidate, Priority, classify, due_targets
 from geo.errors import NotFound
-from geo.flag_rules import TargetKind
+from geo.targets import TargetKind
 
 DAY = date(2020, 2, 28)
 

@@ -15,15 +15,14 @@ from zoneinfo import ZoneInfo
 
 import psycopg2
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, text
 
 import migrations
 from geo.db import make_engine
-from geo.flag_rules import Facts, ResumptionReport, Target, TargetKind, assess
-from geo.flags import CHANNEL, FlagEvent, apply_report
+from geo.flag_rules import Facts, ResumptionReport, assess
+from geo.flag_writes import CHANNEL, FlagEvent, apply_report, reassess_all
 from geo.models import FlagColor, ResumptionStatus
+from geo.targets import Target, TargetKind
 from tests.conftest import scratch_database
 from tests.geo.test_flag_history import broken_links, out_of_step
 
@@ -73,14 +72,9 @@ def add_district_and_town(connection: Connection) -> None:
         )  # fmt: skip
 
 
-def downgrade(connection: Connection, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(migrations.HERE))
-    config.attributes["connection"] = connection
-    command.downgrade(config, revision)
-
-
-def test_the_migration_flags_rows_already_present_by_the_rules(scratch: Engine) -> None:
+def test_rows_already_present_are_flagged_by_the_rules_after_migrating(scratch: Engine) -> None:
+    """Migration 0003 is frozen history; `fugong reassess` (reassess_all), which `make run`
+    runs after migrating, flags the rows it found by today's rules."""
     with scratch.begin() as connection:
         migrations.upgrade(connection, "0002")
         ids = [
@@ -90,6 +84,7 @@ def test_the_migration_flags_rows_already_present_by_the_rules(scratch: Engine) 
         ]
     with scratch.begin() as connection:
         migrations.upgrade(connection)
+        reassess_all(connection)
     with scratch.connect() as connection:
         rows = connection.execute(
             text("SELECT e.id, flag_color, flag_reason, flag_since, flag_overridden, c.from_color,"
@@ -122,9 +117,10 @@ def test_the_migration_flags_rows_already_present_by_the_rules(scratch: Engine) 
         ).scalar_one()  # fmt: skip
         assert nullable == 0
     with scratch.begin() as connection:
-        downgrade(connection, "0002")
+        migrations.downgrade(connection, "0002")
         assert connection.execute(text("SELECT to_regclass('flag_change')")).scalar() is None
         migrations.upgrade(connection)
+        reassess_all(connection)
         assert connection.execute(text("SELECT count(*) FROM flag_change")).scalar() == 3
 
 

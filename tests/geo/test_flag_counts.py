@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Connection, event, text
 
+from geo.days import today
 from geo.errors import BadInput, NotFound
-from geo.flag_counts import area_flag_counts, flag_counts, today
-from geo.flag_rules import Target, TargetKind
-from geo.flags import override
+from geo.flag_counts import area_flag_counts, flag_counts
+from geo.flag_writes import override
 from geo.models import FlagColor
+from geo.targets import Target, TargetKind
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 JINFENG = "350112109"

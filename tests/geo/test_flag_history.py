@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-from geo.flag_counts import flag_history
-from geo.flag_rules import FLAGGED, Target, TargetKind, assess
-from geo.flags import SHAPES, facts_of
+from geo.flag_history import flag_history
+from geo.flag_rules import assess
+from geo.flag_writes import SHAPES, facts_of
+from geo.targets import FLAGGED, Target, TargetKind
 
 # Every target's changes in order, each with the change before it.
 CHAIN = """

@@ -9,11 +9,23 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Connection, func, select, text
 
-from geo.errors import BadInput, NotFound
-from geo.flag_counts import flag_history
-from geo.flag_rules import ResumptionReport, Target, TargetKind
-from geo.flags import HISTORY, SHAPES, apply_report, clear_override, override
-from geo.models import FlagColor, FlagSource, ResumptionStatus
+from geo.errors import BadInput, Forbidden, NotFound, Unauthenticated
+from geo.flag_history import flag_history
+from geo.flag_rules import ResumptionReport
+from geo.flag_writes import (
+    HISTORY,
+    SHAPES,
+    apply_report,
+    clear_override,
+    clear_override_by,
+    override,
+    override_by,
+    report_by,
+)
+from geo.models import FlagColor, FlagSource, ResumptionStatus, Role
+from geo.scope import ANONYMOUS, Caller
+from geo.signboards import confirm_signboard
+from geo.targets import Target, TargetKind
 from tests.geo.test_flag_history import broken_links, out_of_step
 
 NOW = datetime.now(ZoneInfo("Asia/Shanghai"))
@@ -179,3 +191,40 @@ def test_a_report_dated_before_the_last_change_keeps_the_history_in_order(
     late = apply_report(db, target, ResumptionReport(PARTIAL), "inspector", NOW - timedelta(days=3))
     assert late.change is not None and late.change.at == NOW
     consistent(db, target)
+
+
+def test_the_writers_for_a_caller_check_its_scope_themselves(
+    db: Connection, yellow_with_one_problem: Target
+):
+    """Every door calls report_by / override_by / clear_override_by / confirm_signboard, which
+    refuse a change outside the caller's scope in geo, before anything is written."""
+    target = yellow_with_one_problem
+    home, elsewhere = db.execute(
+        text("SELECT e.area_id, (SELECT id FROM area WHERE level = 'TOWN' AND NOT"
+             " ST_Intersects(boundary, e.geom) ORDER BY id LIMIT 1)"
+             " FROM enterprise e WHERE e.id = :id"),
+        {"id": target.id},
+    ).one()  # fmt: skip
+    town_of = db.execute(
+        text("SELECT parent_id FROM area WHERE id = :id AND level = 'VILLAGE'"
+             " UNION ALL SELECT :id FROM area WHERE id = :id AND level = 'TOWN'"),
+        {"id": home},
+    ).scalar_one()  # fmt: skip
+    outsider = Caller(1, "town-elsewhere", Role.TOWN_OFFICER, elsewhere)
+    inspector = Caller(2, "inspector", Role.INSPECTOR)
+    before = history_rows(db, target)
+    for refused, caller in ((Forbidden, outsider), (Forbidden, inspector)):
+        with pytest.raises(refused):
+            report_by(db, caller, target, ResumptionReport(FULL, problems=[]), NOW)
+        with pytest.raises(refused):
+            override_by(db, caller, target, FlagColor.RED, "closed", NOW)
+        with pytest.raises(refused):
+            clear_override_by(db, caller, target, NOW)
+        with pytest.raises(refused):
+            confirm_signboard(db, caller, target.id, NOW.date())
+    with pytest.raises(Unauthenticated):
+        override_by(db, ANONYMOUS, target, FlagColor.RED, "closed", NOW)
+    assert history_rows(db, target) == before
+    insider = Caller(3, "town", Role.TOWN_OFFICER, town_of)
+    update = report_by(db, insider, target, ResumptionReport(FULL, problems=[]), NOW)
+    assert update.change is not None and update.change.actor == "town"

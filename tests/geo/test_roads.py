@@ -16,10 +16,10 @@ from api import cli
 from api.settings import get_settings
 from geo.db import make_engine
 from geo.errors import BadInput
-from geo.roads import import_osm
+from geo.osm_roads import import_osm
 from geo.routing import StraightLine, inspection_plan
 from geo.routing.matrix import haversine_m
-from geo.routing.roads import RoadNetwork, roads_cover
+from geo.routing.road_network import RoadNetwork, roads_cover
 from tests.conftest import scratch_database
 from tests.geo.osm import Grid, write_grid
 

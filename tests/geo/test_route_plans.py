@@ -10,14 +10,15 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import Connection, Engine, event, text
 
-from geo import flags
+from geo import flag_writes
 from geo.due import Priority, due_targets
-from geo.flag_rules import FlagColor, Target, TargetKind
-from geo.roads import import_osm
+from geo.flag_rules import FlagColor
+from geo.osm_roads import import_osm
 from geo.routing import PlanKey, PlanSettings, StoredPlan, reused, stored_plan
 from geo.routing.codec import plan_targets
 from geo.routing.inputs import zone_day
 from geo.routing.stored import fingerprint
+from geo.targets import Target, TargetKind
 from tests.geo.osm import write_grid
 from tests.geo.test_roads import zone_box
 
@@ -88,7 +89,7 @@ def test_other_team_sizes_and_shifts_are_other_plans(db, key, first):
 def test_a_flag_going_red_re_plans(db, key, first):
     yellow = next(t for t in first.plan.unvisited if t.priority is Priority.FOLLOW_UP)
     target = Target(yellow.kind, yellow.id)
-    flags.override(db, target, FlagColor.RED, "停产", "test", datetime.now().astimezone())
+    flag_writes.override(db, target, FlagColor.RED, "停产", "test", datetime.now().astimezone())
     again = pull(db, key)
     assert again.solves == 2 and again.planned_at > first.planned_at
     # A red flag is never left out for anything less: it is on the route now.
@@ -149,7 +150,9 @@ def test_a_visit_keeps_the_morning_order_and_marks_the_stop(db, key, first):
     assert stop.global_id not in {t.global_id for t in due_targets(db, key.zone_id, DAY)}
     if stop.kind is not TargetKind.RENTAL_PROPERTY:
         target = Target(stop.kind, stop.id)
-        flags.override(db, target, FlagColor.GREEN, "已复工", "test", datetime.now().astimezone())
+        flag_writes.override(
+            db, target, FlagColor.GREEN, "已复工", "test", datetime.now().astimezone()
+        )
     again = pull(db, key)
     assert again.planned_at == first.planned_at and solves(db, key) == 1
     assert order(again) == order(first)

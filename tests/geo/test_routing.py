@@ -14,11 +14,12 @@ import pytest
 from pyproj import Geod
 from sqlalchemy import text
 
-from geo.due import TIMEZONE, DueTarget, Priority, due_targets
-from geo.flag_rules import TargetKind
+from geo.days import TIMEZONE
+from geo.due import DueTarget, Priority, due_targets
 from geo.routing import PlanSettings, StraightLine, inspection_plan, plan_routes, to_geojson, to_gpx
 from geo.routing.matrix import haversine_m
 from geo.routing.navigation import links, to_bd09, to_gcj02
+from geo.targets import TargetKind
 
 DAY = date(2020, 2, 28)
 BASE = (119.578, 25.872)

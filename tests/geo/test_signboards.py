@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Connection, text
 
+from geo.days import today
 from geo.errors import BadInput, NotFound
-from geo.flag_counts import today
 from geo.models import Role
 from geo.scope import Caller
 from geo.signboards import record_signboard, stale_signboards

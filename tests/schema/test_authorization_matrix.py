@@ -276,7 +276,7 @@ SUBSCRIBED = """subscription ($area: String) { flagChanged(areaCode: $area) {
   target { ... on Enterprise { id contactPhone } ... on ConstructionSite { id } } to reason } }"""
 OVERRIDE = """mutation ($id: ID!, $reason: String!) {
   overrideFlag(targetId: $id, color: YELLOW, reason: $reason) { color } }"""
-NODE_PHONE = 'query ($id: ID!) { node(id: $id) { ... on Enterprise { contactPhone } } }'
+NODE_PHONE = "query ($id: ID!) { node(id: $id) { ... on Enterprise { contactPhone } } }"
 
 
 def live_targets(live_db: str) -> dict[str, set[int]]:

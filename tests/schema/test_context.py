@@ -4,11 +4,14 @@ import asyncio
 
 from sqlalchemy import text
 
+from geo.db import Databases
 from schema.context import Context
 
 
 def test_a_slow_query_leaves_the_event_loop_free(sessions):
-    context = Context(sessions=sessions, max_page_size=10, max_features=10, issue_token=str)
+    context = Context(
+        databases=Databases(sessions), max_page_size=10, max_features=10, issue_token=str
+    )
 
     async def scenario() -> int:
         ticks = 0

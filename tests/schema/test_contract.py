@@ -12,9 +12,10 @@ from graphql import (
     build_schema,
 )
 
-from api.limits import query_limits
+from api.app import query_limits
 from api.settings import get_settings
 from schema import build_schema as fugong_schema
+from schema import framework
 
 CONTRACT = Path(__file__).resolve().parents[2].parent / "shared" / "contract.graphql"
 
@@ -23,7 +24,7 @@ CONTRACT = Path(__file__).resolve().parents[2].parent / "shared" / "contract.gra
 def schemas():
     if not CONTRACT.exists():
         pytest.skip(f"{CONTRACT} is not beside this checkout")
-    ours = fugong_schema(query_limits(get_settings()))._schema
+    ours = framework.core_schema(fugong_schema(query_limits(get_settings())))
     return build_schema(CONTRACT.read_text(encoding="utf-8")), ours
 
 

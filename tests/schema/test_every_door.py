@@ -97,7 +97,9 @@ def load_world(engine: Engine) -> World:
             area_of[layer] = {i: a for i, a, _ in rows}
         parent = dict(db.execute(text("SELECT id, parent_id FROM area")).all())
         codes = dict(db.execute(text("SELECT code, id FROM area")).all())
-        town_id = db.execute(text("SELECT town_id FROM account WHERE username = 'town'")).scalar_one()
+        town_id = db.execute(
+            text("SELECT town_id FROM account WHERE username = 'town'")
+        ).scalar_one()
         zones = list(db.execute(text(
             "SELECT zone_id FROM account_zone JOIN account a ON a.id = account_id"
             " WHERE a.username = 'inspector'"
@@ -106,6 +108,7 @@ def load_world(engine: Engine) -> World:
 
 
 # ---- the filters: each built in WGS84, sent in its CRS, and tested by shapely in WGS84 ----
+
 
 def _gcj(lon: float, lat: float) -> tuple[float, float]:
     return tuple(reversed(prcoords.wgs_gcj((lat, lon))))  # type: ignore[return-value]
@@ -298,7 +301,10 @@ def test_lists_and_features(world, clients, role, case):
             assert set(ids) - unsure == expected - unsure, (door, layer)
             if case.near:  # nearest first
                 ordered = [distances[i] for i in ids]
-                assert all(a <= b + EDGE_M for a, b in zip(ordered, ordered[1:], strict=False)), (door, layer)
+                assert all(a <= b + EDGE_M for a, b in zip(ordered, ordered[1:], strict=False)), (
+                    door,
+                    layer,
+                )
 
 
 def test_node_shows_each_role_what_its_lists_show(world, clients):
@@ -403,8 +409,14 @@ def test_subscriptions(servers, live_db):
     live = live_world(live_db)
     zone_targets = live.rows("ENTERPRISES", "zone")
     town = live.rows("ENTERPRISES", "town")
-    chosen = [min(zone_targets), min(town - zone_targets), min(set(live.shapes["ENTERPRISES"]) - town)]
-    village = next(code for code, i in live.codes.items() if i == live.area_of["ENTERPRISES"][chosen[0]])
+    chosen = [
+        min(zone_targets),
+        min(town - zone_targets),
+        min(set(live.shapes["ENTERPRISES"]) - town),
+    ]
+    village = next(
+        code for code, i in live.codes.items() if i == live.area_of["ENTERPRISES"][chosen[0]]
+    )
     areas = [None, JINFENG, village, GUHUAI, "350112"]
     base, other = servers
     tokens = {role: None if role == "anonymous" else login(other, role) for role in ROLES}

@@ -21,6 +21,7 @@ from geo.crs import Crs
 from geo.due import due_targets
 from geo.flag_rules import DEFAULT_THRESHOLDS
 from geo.inspections import DEFAULT_FENCE, Visit
+from geo.targets import Target, TargetKind
 
 DAY = "2020-02-28"
 PLAN = """query ($zone: ID!, $shift: Int) { inspectionRoute(zoneId: $zone, date: "2020-02-28",
@@ -225,9 +226,8 @@ def test_two_replays_racing_leave_one_row(engine: Engine):
             text("SELECT id FROM account WHERE username = 'inspector'")
         ).scalar_one()
     at = datetime.fromisoformat("2020-02-28T11:00:00+08:00")
-    visit = Visit(
-        "race-key", "Enterprise", enterprise, at, shapely.Point(lon, lat), Crs.WGS84, "race", 5.0
-    )
+    target = Target(TargetKind.ENTERPRISE, enterprise)
+    visit = Visit("race-key", target, at, shapely.Point(lon, lat), Crs.WGS84, "race", 5.0)
     start, ids, errors = threading.Barrier(2), [], []
 
     def replay() -> None:

@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from api.app import create_app
 from api.settings import get_settings
-from schema.limits import MAX_EXPANDED_FIELDS, MAX_NESTING, MAX_REPEATED_PAIRS
+from schema.query_cost import MAX_EXPANDED_FIELDS, MAX_NESTING, MAX_REPEATED_PAIRS
 from tests.conftest import GraphQLClient
 
 SMALL = {

@@ -40,9 +40,13 @@ def test_name_combines_with_the_other_filters_and_features(db, anonymous):
     ).scalars())  # fmt: skip
     assert {e["node"]["id"] for e in both["enterprises"]["edges"]} == expected
     everywhere = {f["id"] for f in both["features"]["features"]}
-    assert expected <= everywhere and len(everywhere) == db.execute(
-        text("SELECT count(*) FROM enterprise WHERE strpos(name, '科技') > 0")
-    ).scalar_one()
+    assert (
+        expected <= everywhere
+        and len(everywhere)
+        == db.execute(
+            text("SELECT count(*) FROM enterprise WHERE strpos(name, '科技') > 0")
+        ).scalar_one()
+    )
 
 
 def test_a_layer_without_names_says_so(gql):
@@ -57,5 +61,7 @@ def test_the_search_reads_the_index(db, part):
         dialect=db.dialect, compile_kwargs={"literal_binds": True}
     )
     db.execute(text("SET LOCAL enable_seqscan = off"))
-    plan = "\n".join(db.execute(text(f"EXPLAIN SELECT id FROM enterprise WHERE {clause}")).scalars())  # noqa: S608
+    plan = "\n".join(
+        db.execute(text(f"EXPLAIN SELECT id FROM enterprise WHERE {clause}")).scalars()  # noqa: S608
+    )
     assert "idx_enterprise_name_grams" in plan, plan

@@ -1,5 +1,4 @@
-"""Request caps before any route runs (body and query string size), and the query limits of
-the settings, as the schema takes them."""
+"""Request caps before any route runs: the body's and the query string's size."""
 
 from __future__ import annotations
 
@@ -7,23 +6,8 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.refusal import refuse
-from api.settings import Settings
-from schema.limits import Limits
 
 PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
-
-
-def query_limits(settings: Settings) -> Limits:
-    return Limits(
-        max_depth=settings.max_query_depth,
-        max_aliases=settings.max_aliases,
-        max_tokens=settings.max_tokens,
-        max_cost=settings.max_query_cost,
-        list_size=settings.cost_list_size,
-        max_page_size=settings.max_page_size,
-        max_string_chars=settings.max_string_chars,
-        introspection=settings.introspection,
-    )
 
 
 class _TooLarge(Exception):

@@ -7,13 +7,11 @@ database keeps append-only) and notifies channel `flag_changed`, delivered at co
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
     ARRAY,
-    ColumnElement,
-    Connection,
     DateTime,
     Integer,
     RowMapping,
@@ -27,8 +25,9 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy import update as sql_update
-from sqlalchemy.orm import Session
 
+from geo import scope
+from geo.db import Executor
 from geo.errors import BadInput, NotFound
 from geo.flag_rules import (
     DEFAULT_THRESHOLDS,
@@ -37,21 +36,20 @@ from geo.flag_rules import (
     FlagState,
     FlagUpdate,
     ResumptionReport,
-    Target,
-    TargetKind,
     Thresholds,
     assess,
     reported,
     same_facts,
 )
 from geo.models import (
-    ConstructionSite,
-    Enterprise,
     FlagChange,
     FlagColor,
     FlagSource,
     ResumptionStatus,
+    table_of,
 )
+from geo.scope import Caller
+from geo.targets import FLAGGED, KINDS, Target, TargetKind
 
 # Re-exported: the GraphQL enums wrap these, and callers of the write path need the rest.
 __all__ = [
@@ -59,54 +57,77 @@ __all__ = [
     "Target", "TargetKind", "Thresholds",
 ]  # fmt: skip
 
-Executor = Session | Connection
 RULES_ACTOR = "rules"
 CHANNEL = "flag_changed"
 MAX_REASON_CHARS = 500
-HISTORY = FlagChange.__table__
+HISTORY = table_of(FlagChange)
 
 
 @dataclass(frozen=True)
 class Shape:
-    """Where a kind of target keeps the facts the rules read."""
+    """Where a kind of target keeps the facts the rules read (its table: geo/targets.py)."""
 
-    table: Table
+    kind: TargetKind
     total: str
     returned: str
     people: str  # how reasons name them
-    history_fk: str  # its column in flag_change
     has_capacity: bool
+
+    @property
+    def table(self) -> Table:
+        return KINDS[self.kind].table
+
+    @property
+    def history_fk(self) -> str:
+        """Its column in flag_change."""
+        return KINDS[self.kind].column
 
 
 SHAPES = {
     TargetKind.ENTERPRISE: Shape(
-        Enterprise.__table__, "staff_total", "staff_returned", "staff", "enterprise_id", True
+        TargetKind.ENTERPRISE, "staff_total", "staff_returned", "staff", has_capacity=True
     ),
     TargetKind.CONSTRUCTION_SITE: Shape(
-        ConstructionSite.__table__,
+        TargetKind.CONSTRUCTION_SITE,
         "workers_total",
         "workers_returned",
         "workers",
-        "construction_site_id",
-        False,
+        has_capacity=False,
     ),
 }
 
 
-def color(table: Table) -> ColumnElement[Any]:
-    return table.c.flag_color
+def report_by(
+    session: Executor,
+    caller: Caller,
+    target: Target,
+    report: ResumptionReport,
+    at: datetime,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> FlagUpdate:
+    """`apply_report` for an officer, refused outside their scope (geo/scope.py)."""
+    scope.require_target_change(session, caller, target)
+    return apply_report(session, target, report, caller.username, at, thresholds)
 
 
-def reason(table: Table) -> ColumnElement[Any]:
-    return table.c.flag_reason
+def override_by(
+    session: Executor, caller: Caller, target: Target, color: FlagColor, reason: str, at: datetime
+) -> FlagUpdate:
+    """`override` for an officer, refused outside their scope."""
+    scope.require_target_change(session, caller, target)
+    return override(session, target, color, reason, caller.username, at)
 
 
-def since(table: Table) -> ColumnElement[Any]:
-    return table.c.flag_since
-
-
-def overridden(table: Table) -> ColumnElement[Any]:
-    return table.c.flag_overridden
+def clear_override_by(
+    session: Executor,
+    caller: Caller,
+    target: Target,
+    at: datetime,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> FlagUpdate:
+    """`clear_override` for an officer, refused outside their scope."""
+    scope.require_target_change(session, caller, target)
+    return clear_override(session, target, caller.username, at, thresholds)
 
 
 def apply_report(
@@ -275,9 +296,11 @@ def reassess(
 ) -> int:
     """Apply the rules again to every flag of a kind not set by hand; the number changed.
 
-    For rows written before flags existed (the migration) or without one (raw SQL), or after
-    the thresholds changed. A changed flag gets its history row at `at`, or when None at the
-    row's last report. No notifications: a bulk re-assessment is not news to a live map.
+    For rows written before flags existed (migration 0003) or without one (raw SQL), or after
+    the thresholds changed; `fugong reassess` runs it after every migrate, and a second run
+    changes nothing. A changed flag gets its history row at `at`; when None, a first flag is
+    dated at the row's last report and a changed one now, after the history it follows. No
+    notifications: a bulk re-assessment is not news to a live map.
     """
     shape = SHAPES[kind]
     table = shape.table
@@ -291,6 +314,7 @@ def reassess(
         .order_by(table.c.id)
         .limit(batch_rows)
     )
+    now = datetime.now(UTC)
     changed, last_id = 0, 0
     while rows := connection.execute(query.where(table.c.id > last_id)).mappings().all():
         last_id = rows[-1]["id"]
@@ -300,7 +324,7 @@ def reassess(
             old = row["flag_color"] if row["assessed"] else None  # a first flag comes from none
             if old is not None and (ruled.color, ruled.reason) == (old, row["flag_reason"]):
                 continue
-            when = at or row["resumption_reported_at"]
+            when = at or (row["resumption_reported_at"] if old is None else now)
             since = row["flag_since"] if old is ruled.color else when
             batch.append((row["id"], old, ruled.color, ruled.reason, since, when))
         if batch:
@@ -309,13 +333,18 @@ def reassess(
     return changed
 
 
+def reassess_all(connection: Executor, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> int:
+    """`reassess` every kind that flies a flag (what `fugong reassess` runs); the number changed."""
+    return sum(reassess(connection, kind, thresholds) for kind in FLAGGED)
+
+
 def _store_many(
     connection: Executor, shape: Shape, batch: list[tuple[Any, ...]], actor: str
 ) -> None:
     # Bound as arrays and unnested: one UPDATE and one INSERT per batch, not one per row.
     ids, old, new, reasons, sinces, ats = zip(*batch, strict=True)
     color_type = HISTORY.c.to_color.type
-    arrays = {
+    arrays: dict[str, tuple[list[Any], ARRAY[Any]]] = {
         "id": (list(ids), ARRAY(Integer)),
         "from_color": ([None if c is None else c.value for c in old], ARRAY(Text)),
         "to_color": ([c.value for c in new], ARRAY(Text)),

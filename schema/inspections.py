@@ -11,21 +11,19 @@ import shapely
 import strawberry
 from sqlalchemy.orm import Session
 
-from geo import geometry, inspections, layers, queries, scope
+from geo import geometry, inspections, layers, queries, targets
 from geo.crs import Crs as GeoCrs
 from geo.due import Priority as GeoPriority
-from geo.errors import BadInput
-from geo.flag_counts import today
 from geo.routing import InspectionPlan as Plan
-from geo.routing import PlanKey, StoredPlan, links, rest_of_day, reused, solved
 from geo.routing import Route as PlannedRoute
 from geo.routing import RouteStop as PlannedStop
+from geo.routing import StoredPlan, links, plan_key, rest_of_day, reused_plan, solved_plan
+from geo.routing.access import MAX_INSPECTORS
 from geo.routing.codec import plan_targets
 from schema.flags import ResumptionInput
-from schema.limits import LIST_SIZE
+from schema.query_cost import LIST_SIZE
 from schema.scalars import GeoJSON
 from schema.types import (
-    TARGET_TYPES,
     Crs,
     Ctx,
     Inspection,
@@ -35,38 +33,7 @@ from schema.types import (
     target_node,
 )
 
-MAX_INSPECTORS = 20
 MAX_STOPS = 60  # a day's stops for one inspector: an 8-hour shift of 10-minute visits and rides
-SHIFT_MINUTES = (30, 24 * 60)
-
-
-def zone_number(zone_id: str) -> int:
-    type_name, _, number = zone_id.partition(":")
-    if type_name != "PatrolZone" or not (number.isascii() and number.isdigit()):
-        raise BadInput(f"{zone_id!r} is not the id of a patrol zone (they read PatrolZone:12)")
-    return int(number)
-
-
-def plan_key(zone_id: int, day: date | None, inspectors: int, shift_minutes: int) -> PlanKey:
-    if not 1 <= inspectors <= MAX_INSPECTORS:
-        raise BadInput(f"inspectors must be between 1 and {MAX_INSPECTORS}")
-    if not SHIFT_MINUTES[0] <= shift_minutes <= SHIFT_MINUTES[1]:
-        raise BadInput(f"shiftMinutes must be between {SHIFT_MINUTES[0]} and {SHIFT_MINUTES[1]}")
-    return PlanKey(zone_id, day or today(), inspectors, shift_minutes)
-
-
-# The zone's stored plan for the day, if the caller may see the zone: first `reused_plan` (any
-# session, a replica will do), and when that is None `solved_plan` in a transaction on the
-# primary. GraphQL and the GPX/GeoJSON exports share both, so they answer the same plan under
-# the same rules. The plan is the zone's, the same for every caller; the check is per request.
-def reused_plan(session: Session, caller: scope.Caller, key: PlanKey) -> StoredPlan | None:
-    scope.require_visit(session, caller, layers.PATROL_ZONES, key.zone_id)
-    return reused(session.connection(), key)
-
-
-def solved_plan(session: Session, caller: scope.Caller, key: PlanKey) -> StoredPlan:
-    scope.require_visit(session, caller, layers.PATROL_ZONES, key.zone_id)
-    return solved(session.connection(), key)
 
 
 Priority = strawberry.enum(
@@ -261,13 +228,11 @@ class RecordInspectionInput:
 
     def to_geo(self) -> inspections.Visit:
         crs = self.crs or GeoCrs.WGS84
-        type_name, _, number = self.target_id.partition(":")
-        if type_name not in TARGET_TYPES or not (number.isascii() and number.isdigit()):
-            raise BadInput(f"{self.target_id!r} is not the id of an inspection target")
+        target = targets.parse_target(self.target_id)
         point = geometry.parse_geojson(self.location, crs, ("Point",), "location")
         report = None if self.resumption is None else self.resumption.to_geo()
         return inspections.Visit(
-            self.idempotency_key, type_name, int(number), self.at, point, crs, self.findings,
+            self.idempotency_key, target, self.at, point, crs, self.findings,
             self.gps_accuracy_meters, report,
         )  # fmt: skip
 
@@ -294,10 +259,8 @@ class RouteQuery:
         # None is the default; 0 is a number, and refused by plan_key like any other out of range.
         inspectors = 1 if inspectors is None else inspectors
         shift_minutes = 480 if shift_minutes is None else shift_minutes
-        key = plan_key(zone_number(zone_id), date, inspectors, shift_minutes)
-        stored = await context.run(reused_plan, context.caller, key)
-        if stored is None:
-            stored = await context.write(solved_plan, context.caller, key)
+        key = plan_key(zone_id, date, inspectors, shift_minutes)
+        stored = await context.read_else_write(reused_plan, solved_plan, context.caller, key)
         if rest_of_day_from is not None:
             plan = await context.run(replanned, stored, key.shift_minutes, rest_of_day_from)
             stored = dataclasses.replace(stored, plan=plan, planned_at=datetime.now(UTC))
