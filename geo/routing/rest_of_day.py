@@ -12,13 +12,14 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, func, select
 
 from geo.crs import Crs
-from geo.due import TIMEZONE, sort_key
+from geo.days import TIMEZONE
+from geo.due import sort_key
 from geo.errors import BadInput
 from geo.geometry import to_sql
 from geo.routing.codec import plan_targets
 from geo.routing.matrix import LonLat, StraightLine
 from geo.routing.plan import DEFAULT_SETTINGS, InspectionPlan, PlanSettings, Route, plan_routes
-from geo.routing.roads import RoadNetwork
+from geo.routing.road_network import RoadNetwork
 from geo.routing.stored import StoredPlan
 
 
