@@ -43,7 +43,7 @@ from api.metrics import metrics, worker_exited
 from api.observe import Observe
 from api.ogc import ogc
 from api.outage import OutageAnswers
-from api.pages import STATIC, Assets, map_page
+from api.pages import STATIC, Assets, field_page, field_worker, map_page
 from api.processes import exit_with_parent
 from api.request_caps import RequestCaps
 from api.security_headers import SecurityHeaders
@@ -251,6 +251,8 @@ def create_app(
             Route("/ready", ready),
             Route("/metrics", metrics),
             Route("/map", map_page, methods=["GET"]),
+            Route("/field", field_page, methods=["GET"]),
+            Route("/field-sw.js", field_worker, methods=["GET"]),
             Mount("/static", Assets(directory=STATIC), name="static"),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/routes/{zone_id}/{day}.{format:str}", route_export, methods=["GET"]),

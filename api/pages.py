@@ -1,4 +1,4 @@
-"""fugong's own pages (/map, GraphiQL; the field page later) and the files they load, all from
+"""fugong's own pages (/map, GraphiQL, /field) and the files they load, all from
 api/static: the pages' code beside them, the vendored libraries under vendor/ (assets/vendor.py,
 `make assets`). Nothing a page needs comes from another origin."""
 
@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import functools
 import html
+import mimetypes
 from pathlib import Path
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 STATIC = Path(__file__).resolve().parent / "static"
+mimetypes.add_type("application/manifest+json", ".webmanifest")  # unknown to older Pythons
 
 
 class Assets(StaticFiles):
@@ -49,4 +51,18 @@ async def map_page(request: Request) -> HTMLResponse:
             "basemapUrl": settings.basemap_url,
             "basemapCrs": settings.basemap_crs.value,
         },
+    )
+
+
+async def field_page(request: Request) -> HTMLResponse:
+    return page("field", {"tokenMinutes": request.app.state.settings.token_minutes})
+
+
+async def field_worker(request: Request) -> FileResponse:
+    """The field page's service worker, from the root so that it may control /field; a
+    browser checks it for a new version on every load."""
+    return FileResponse(
+        STATIC / "field-sw.js",
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache"},
     )

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime
+import dataclasses
+from datetime import UTC, date, datetime
+from typing import Annotated
 
 import shapely
 import strawberry
+from sqlalchemy.orm import Session
 
 from geo import geometry, inspections, layers, queries, targets
 from geo.crs import Crs as GeoCrs
+from geo.due import Priority as GeoPriority
 from geo.routing import InspectionPlan as Plan
 from geo.routing import Route as PlannedRoute
 from geo.routing import RouteStop as PlannedStop
-from geo.routing import StoredPlan, links, plan_key, reused_plan, solved_plan
+from geo.routing import StoredPlan, links, plan_key, rest_of_day, reused_plan, solved_plan
 from geo.routing.access import MAX_INSPECTORS
 from geo.routing.codec import plan_targets
 from schema.flags import ResumptionInput
@@ -30,6 +34,30 @@ from schema.types import (
 )
 
 MAX_STOPS = 60  # a day's stops for one inspector: an 8-hour shift of 10-minute visits and rides
+
+
+Priority = strawberry.enum(
+    GeoPriority,
+    description="URGENT: a red flag, an unfiled rental or out-of-province tenants; FOLLOW_UP: "
+    "a yellow flag; ROUTINE: overdue for a routine check",
+)
+
+
+@strawberry.input(description="Where and when the inspector is, to re-plan the rest of the day")
+class RestOfDayInput:
+    position: GeoJSON = strawberry.field(description="A Point, in `crs`")
+    crs: Crs | None = strawberry.field(
+        default=GeoCrs.WGS84, description="Phone map SDKs in China report GCJ02"
+    )
+    at: datetime = strawberry.field(description="From when, on the plan's day")
+
+
+def replanned(
+    session: Session, stored: StoredPlan, shift_minutes: int, here: RestOfDayInput
+) -> Plan:
+    crs = here.crs or GeoCrs.WGS84
+    position = geometry.parse_geojson(here.position, crs, ("Point",), "position")
+    return rest_of_day(session.connection(), stored, shift_minutes, position, crs, here.at)
 
 
 @strawberry.type
@@ -58,6 +86,10 @@ class RouteStop:
     @strawberry.field(description="Why it is on today's list")
     def reason(self) -> str:
         return self.stop.target.reason
+
+    @strawberry.field(description="How urgent the visit is: why it is kept when a shift is short")
+    def priority(self) -> Priority:  # type: ignore[valid-type]
+        return self.stop.target.priority
 
     @strawberry.field
     def planned_arrival(self) -> datetime:
@@ -215,6 +247,13 @@ class RouteQuery:
         date: date | None = None,
         inspectors: int | None = 1,
         shift_minutes: int | None = 480,
+        rest_of_day_from: Annotated[
+            RestOfDayInput | None,
+            strawberry.argument(
+                description="Re-plan what is still due from here and now to the base, within the "
+                "shift; visited stops stay as they were. Not stored: the zone's plan stays",
+            ),
+        ] = None,
     ) -> InspectionPlan:
         context = info.context
         # None is the default; 0 is a number, and refused by plan_key like any other out of range.
@@ -222,6 +261,9 @@ class RouteQuery:
         shift_minutes = 480 if shift_minutes is None else shift_minutes
         key = plan_key(zone_id, date, inspectors, shift_minutes, context.retention)
         stored = await context.read_else_write(reused_plan, solved_plan, context.caller, key)
+        if rest_of_day_from is not None:
+            plan = await context.run(replanned, stored, key.shift_minutes, rest_of_day_from)
+            stored = dataclasses.replace(stored, plan=plan, planned_at=datetime.now(UTC))
         done = await context.run(inspections.visited, key.zone_id, key.day)
         return InspectionPlan(stored=stored, done=done)
 

@@ -15,6 +15,7 @@ from geo.routing.plan import (
     inspection_plan,
     plan_routes,
 )
+from geo.routing.rest_of_day import rest_of_day
 from geo.routing.stored import PlanKey, StoredPlan, reused, solved, stored_plan
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "links",
     "plan_key",
     "plan_routes",
+    "rest_of_day",
     "reused",
     "reused_plan",
     "solved",

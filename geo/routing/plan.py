@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
+import numpy as np
 from shapely.geometry import LineString
 from sqlalchemy import Connection
 
@@ -99,12 +100,15 @@ def plan_routes(
     inspectors: int = 1,
     shift_minutes: int = 480,
     settings: PlanSettings = DEFAULT_SETTINGS,
+    origin: LonLat | None = None,
+    start: datetime | None = None,
 ) -> InspectionPlan:
-    """Solve and assemble; pure apart from the solver's clock."""
+    """Solve and assemble; pure apart from the solver's clock. Routes leave from `origin`
+    (default: the base) at `start` (default: the shift's start) and end at the base."""
     if inspectors < 1 or shift_minutes < 1:
         raise ValueError("a plan needs at least one inspector and a shift of a minute or more")
     provider = settings.matrix or StraightLine()
-    matrix = provider.matrix([base, *((t.lon, t.lat) for t in due)])
+    matrix = _matrix(provider, base, origin, due)
     problem = Problem(
         duration_s=matrix.duration_s,
         service_s=[0, *(t.service_minutes * 60 for t in due)],
@@ -113,18 +117,34 @@ def plan_routes(
         shift_s=shift_minutes * 60,
     )
     solution = repair(problem, SOLVERS[settings.solver](problem, settings.time_limit_s))
-    start = datetime.combine(day, settings.shift_start, TIMEZONE)
+    start = start or datetime.combine(day, settings.shift_start, TIMEZONE)
+    ends = (origin or base, base)
     routes = [
-        _route(route, due, base, matrix, problem, start, provider) for route in solution.routes
+        _route(route, due, ends, matrix, problem, start, provider) for route in solution.routes
     ]
     unvisited = sorted((due[i - 1] for i in solution.dropped), key=sort_key, reverse=True)
     return InspectionPlan(zone_id, day, base, provider.distance_model, routes, unvisited)
 
 
+def _matrix(
+    provider: MatrixProvider, base: LonLat, origin: LonLat | None, due: Sequence[DueTarget]
+) -> Matrix:
+    """Point 0 is where routes leave from and come back to. Leaving from elsewhere than the
+    base, row 0 is the origin's and column 0 the base's: the solvers read it as it is."""
+    targets = [(t.lon, t.lat) for t in due]
+    if origin is None:
+        return provider.matrix([base, *targets])
+    full = provider.matrix([origin, base, *targets])
+    rows = [0, *range(2, len(targets) + 2)]
+    columns = [1, *range(2, len(targets) + 2)]
+    pick = np.ix_(rows, columns)
+    return Matrix(distance_m=full.distance_m[pick], duration_s=full.duration_s[pick])
+
+
 def _route(
     indices: Sequence[int],
     due: Sequence[DueTarget],
-    base: LonLat,
+    ends: tuple[LonLat, LonLat],
     matrix: Matrix,
     problem: Problem,
     start: datetime,
@@ -139,6 +159,6 @@ def _route(
     clock_s += int(matrix.duration_s[here, 0])
     distance_m, _ = matrix.legs([0, *indices, 0])
     # A route with no stops is a line that stays at the base: still a valid LineString.
-    points = [base, *((s.target.lon, s.target.lat) for s in stops), base]
+    points = [ends[0], *((s.target.lon, s.target.lat) for s in stops), ends[1]]
     line = provider.path(points) if isinstance(provider, RoadNetwork) else LineString(points)
     return Route(stops, distance_m, (clock_s / 60) if stops else 0.0, line)
