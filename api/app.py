@@ -14,10 +14,10 @@ from typing import Any
 
 import orjson
 from graphql import ExecutionResult
+from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -50,6 +50,7 @@ from api.security_headers import SecurityHeaders
 from api.settings import Settings, get_settings
 from api.tiles import catalogue, tilejson, vector_tile
 from geo import tiles
+from geo.callers import Callers
 from geo.db import Databases, libpq_url, make_engine, make_sessionmaker
 from geo.errors import Unauthenticated
 from geo.live import Listener
@@ -147,6 +148,7 @@ class FugongGraphQL(GraphQLOverHTTP):
             retention=self.settings.retention,
             fence=self.settings.fence,
             flag_changes=request.app.state.listener.subscribe,
+            callers=request.app.state.callers,
             # WebSockets name their caller in connection_init (on_ws_connect), not per request.
             caller=getattr(request.state, "caller", ANONYMOUS),
             websocket=isinstance(request, WebSocket),
@@ -164,8 +166,8 @@ class FugongGraphQL(GraphQLOverHTTP):
         if not isinstance(authorization, str | None):
             raise ConnectionRejectionError()
         try:
-            context.caller = await run_in_threadpool(
-                caller_of, self.settings, context.databases.primary, authorization
+            context.caller = await caller_of(
+                self.settings, context.callers, context.databases.primary, authorization
             )
         except Unauthenticated:
             raise ConnectionRejectionError() from None
@@ -222,8 +224,12 @@ def create_app(
                 watch(owned)
         app.state.schema_head = migrations.head()
         bind = primary.kw["bind"]
+        app.state.callers = Callers()
+        # Sessions bound to one connection (a test's transaction) never commit, so their account
+        # changes are never heard: the callers are then read afresh on every request.
         app.state.listener = Listener(
-            libpq_url(bind.engine.url.render_as_string(hide_password=False))
+            libpq_url(bind.engine.url.render_as_string(hide_password=False)),
+            None if isinstance(bind, Connection) else app.state.callers,
         )
         app.state.listener.start()
         pruning = (

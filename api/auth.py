@@ -1,4 +1,5 @@
-"""Bearer tokens: signed JWTs with an expiry, checked on every request against a live account."""
+"""Bearer tokens: signed JWTs with an expiry, checked on every request against the account as it
+stands (geo/callers.py: kept in the process until any account changes)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.refusal import refuse
 from api.settings import Settings
-from geo import accounts
+from geo.callers import Callers
 from geo.errors import Unauthenticated
 from geo.scope import ANONYMOUS, Caller
 
@@ -55,8 +55,11 @@ def account_of_token(settings: Settings, token: str) -> tuple[int, datetime]:
     return account_id, expires_at
 
 
-def caller_of(
-    settings: Settings, sessions: sessionmaker[Session], authorization: str | None
+async def caller_of(
+    settings: Settings,
+    callers: Callers,
+    sessions: sessionmaker[Session],
+    authorization: str | None,
 ) -> Caller:
     """The caller an Authorization header names, until its token expires: anonymous without
     one."""
@@ -66,8 +69,7 @@ def caller_of(
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("send the token as 'Authorization: Bearer <token>'")
     account_id, expires_at = account_of_token(settings, token.strip())
-    with sessions() as session:
-        return replace(accounts.caller(session, account_id), expires_at=expires_at)
+    return replace(await callers.of(sessions, account_id), expires_at=expires_at)
 
 
 class Authentication:
@@ -84,9 +86,10 @@ class Authentication:
             return
         headers = dict(scope["headers"])
         authorization = headers.get(b"authorization", b"").decode("latin-1") or None
+        state = scope["app"].state
         try:
-            caller = await run_in_threadpool(
-                caller_of, self.settings, scope["app"].state.databases.primary, authorization
+            caller = await caller_of(
+                self.settings, state.callers, state.databases.primary, authorization
             )
         except Unauthenticated as error:
             await _refuse(send, error.message)

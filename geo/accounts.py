@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
-from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -106,7 +104,7 @@ def log_in(session: Session, username: str, password: str, counted: dict[str, in
 
 
 def caller(session: Session, account_id: int) -> Caller:
-    """The caller an enabled account acts as, read afresh so a disabled account stops at once."""
+    """The caller an enabled account acts as (geo.callers keeps it until an account changes)."""
     row = session.execute(
         select(
             account.c.username,
@@ -119,17 +117,6 @@ def caller(session: Session, account_id: int) -> Caller:
     if row is None or row.disabled:
         raise Unauthenticated("this account no longer exists or is disabled; log in again")
     return Caller(account_id, row.username, row.role, row.town_id, enterprise_id=row.enterprise_id)
-
-
-def current(session: Session, named: Caller, now: datetime | None = None) -> Caller:
-    """The caller as their account stands now, for a connection that named them a while ago
-    (a WebSocket): Unauthenticated once their token has expired or the account is disabled."""
-    if named.anonymous:
-        return named
-    assert named.account_id is not None
-    if named.expires_at is not None and (now or datetime.now(UTC)) >= named.expires_at:
-        raise Unauthenticated("the token has expired; log in again")
-    return replace(caller(session, named.account_id), expires_at=named.expires_at)
 
 
 def listing(session: Session) -> Sequence[RowMapping]:

@@ -1,7 +1,9 @@
-"""Flag changes as they are committed, heard through PostgreSQL LISTEN/NOTIFY.
+"""Changes as they are committed, heard through PostgreSQL LISTEN/NOTIFY: flag changes for
+their subscribers, account changes for the callers the process keeps (geo/callers.py).
 
 Every process listens on its own connection, so a change committed through any process (or
-host) reaches the subscribers of all of them; no process keeps state the others could lack.
+host) reaches the subscribers of all of them; the callers a process keeps are trusted only while
+it listens.
 
 The connection outlives the database going away: when it is lost it is opened again, with a
 backoff doubling up to RECONNECT_MAX_S, and the subscribers stay subscribed and hear the
@@ -23,11 +25,13 @@ import orjson
 import psycopg2
 import psycopg2.extensions
 
+from geo.callers import Callers
 from geo.outage import first_line
 
 log = logging.getLogger("fugong.live")
 
 CHANNEL = "flag_changed"
+ACCOUNTS_CHANNEL = "account_changed"  # migration 0017's trigger
 QUEUE_SIZE = 1000  # per subscriber; a subscriber that falls this far behind loses the oldest
 RECONNECT_MIN_S = 0.5
 RECONNECT_MAX_S = 10.0
@@ -44,10 +48,12 @@ CONNECT_OPTIONS: dict[str, Any] = {
 
 
 class Listener:
-    """One LISTEN connection per process, fanned out to its subscribers' queues."""
+    """One LISTEN connection per process, fanned out to its subscribers' queues; account
+    changes, and the connection's coming and going, told to `callers` (None: kept nowhere)."""
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, callers: Callers | None = None) -> None:
         self.dsn = dsn
+        self.callers = callers
         self.queues: set[asyncio.Queue[dict[str, Any]]] = set()
         self._connection: psycopg2.extensions.connection | None = None
         self._fd: int | None = None  # kept: a closed connection no longer tells its fileno()
@@ -113,6 +119,8 @@ class Listener:
                 log.warning("listening for flag changes again, after %d attempts", failures + 1)
             self._connection, self._fd = connection, connection.fileno()
             asyncio.get_running_loop().add_reader(self._fd, self._on_readable)
+            if self.callers is not None:
+                self.callers.hearing(True)
             self._listening.set()
             await self._lost.wait()  # _on_readable has logged the loss
             self._lost.clear()
@@ -123,6 +131,8 @@ class Listener:
         connection.set_isolation_level(psycopg2.extensions.ISOLATION_LEVEL_AUTOCOMMIT)
         with connection.cursor() as cursor:
             cursor.execute(f"LISTEN {CHANNEL}")
+            if self.callers is not None:
+                cursor.execute(f"LISTEN {ACCOUNTS_CHANNEL}")
         return connection
 
     def _on_readable(self) -> None:
@@ -135,7 +145,11 @@ class Listener:
             self._drop()
             return
         while connection.notifies:
-            payload = orjson.loads(connection.notifies.pop(0).payload)
+            notify = connection.notifies.pop(0)
+            if notify.channel == ACCOUNTS_CHANNEL and self.callers is not None:
+                self.callers.forget()
+                continue
+            payload = orjson.loads(notify.payload)
             for queue in self.queues:
                 if queue.full():
                     queue.get_nowait()
@@ -143,6 +157,8 @@ class Listener:
 
     def _drop(self) -> None:
         """Stop watching the connection and close it; the listening task then opens another."""
+        if self.callers is not None:
+            self.callers.hearing(False)
         if self._fd is not None:
             asyncio.get_running_loop().remove_reader(self._fd)
             self._fd = None
@@ -160,4 +176,3 @@ class Listener:
                 await self._task
             self._task = None
         self._drop()
-

@@ -14,7 +14,7 @@ import anyio.to_thread
 from sqlalchemy.orm import Session
 from strawberry.dataloader import DataLoader
 
-from geo import accounts
+from geo.callers import Callers
 from geo.db import Databases
 from geo.errors import RateLimited
 from geo.flag_rules import DEFAULT_THRESHOLDS, Thresholds
@@ -45,6 +45,7 @@ class Context:
     )
     connection_params: dict[str, Any] | None = None  # graphql-transport-ws connection_init
     caller: Caller = ANONYMOUS
+    callers: Callers = field(default_factory=Callers)  # the app's: accounts as they stand
     # A WebSocket names its caller once, at connection_init, and lives on: its operations and
     # events check the account again (refresh_caller). An HTTP request was checked on arrival.
     websocket: bool = False
@@ -111,10 +112,10 @@ class Context:
             raise
 
     async def refresh_caller(self) -> Caller:
-        """The caller as their account stands now (geo.accounts.current): Unauthenticated once
-        the token has expired or the account is disabled. Loaders start afresh, since what they
-        hold was read for the caller as they were."""
-        self.caller = await self.run(accounts.current, self.caller, primary=True)
+        """The caller as their account stands now (geo.callers): Unauthenticated once the token
+        has expired or the account is disabled. Loaders start afresh, since what they hold was
+        read for the caller as they were."""
+        self.caller = await self.callers.current(self.databases.primary, self.caller)
         self._loaders.clear()
         return self.caller
 

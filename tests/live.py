@@ -117,6 +117,17 @@ def live_query(live_db: str, sql: str, **params: Any) -> list[Any]:
         engine.dispose()
 
 
+def live_commit(live_db: str, *statements: str, **params: Any) -> None:
+    """Statements committed in one transaction on the live servers' database."""
+    engine = make_engine(live_db)
+    try:
+        with engine.begin() as connection:
+            for statement in statements:
+                connection.execute(text(statement), params)
+    finally:
+        engine.dispose()
+
+
 def enterprise_in(live_db: str, inside: bool) -> int:
     return live_query(  # type: ignore[no-any-return]
         live_db,
