@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from geo.row_security import CALLER_KEY
@@ -29,8 +30,10 @@ def sqlalchemy_url(url: str) -> str:
 # viewport in a millisecond or two, and starting a worker costs ~10 ms (at 1M rows the planner
 # starts one for a 100-enterprise page, which then takes 20 ms instead of 3.6).
 SESSION_OPTIONS = "-c timezone=Asia/Shanghai -c max_parallel_workers_per_gather=0"
-
-
+# A pooled connection that has sat idle this long is pinged before use; one used more recently
+# is not (the ping was a round trip per transaction under load). A server lost in that second
+# fails the transaction as it would have failed one under way, and the pool then opens afresh.
+PING_IDLE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -58,13 +61,28 @@ def make_engine(url: str, pool_size: int = 8, timeouts: Timeouts | None = None) 
     connect_args: dict[str, object] = {"application_name": "fugong", "options": options}
     if timeouts is not None and timeouts.connect_s:
         connect_args["connect_timeout"] = timeouts.connect_s
-    return create_engine(
-        sqlalchemy_url(url),
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=True,
-        connect_args=connect_args,
+    engine = create_engine(
+        sqlalchemy_url(url), pool_size=pool_size, max_overflow=pool_size, connect_args=connect_args
     )
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def idle(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def ping(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")  # None: opened for this checkout
+        if idle_since is None or time.monotonic() - idle_since < PING_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error:
+            # As pool_pre_ping does: the pool opens this connection and its elders anew.
+            raise exc.InvalidatePoolError() from None
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -13,7 +13,6 @@ from starlette.testclient import TestClient
 
 from api.app import create_app
 from api.settings import get_settings
-from geo.row_security import names_caller
 from tests.cluster import cloned_cluster
 from tests.conftest import GraphQLClient
 
@@ -26,13 +25,11 @@ def replica(engine: Engine) -> Iterator[str]:
 
 @pytest.fixture
 def statements() -> Iterator[list[int]]:
-    """The port of the server each statement went to (but the one per transaction that names
-    its caller to row-level security)."""
+    """The port of the server each statement went to."""
     ports: list[int] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
-        if not names_caller(statement):
-            ports.append(conn.engine.url.port)
+        ports.append(conn.engine.url.port)
 
     event.listen(Engine, "before_cursor_execute", record)
     yield ports
@@ -56,7 +53,7 @@ def test_reads_from_the_replica_writes_to_the_primary(engine, replica, tokens, s
             "{ enterprises(first: 5) { totalCount edges { node { name area { name } } } } }"
         )
         assert statements.count(replica_port) == 2  # the page, areas built in, and its count
-        assert statements.count(primary_port) == 1  # the caller's account, read fresh
+        assert statements.count(primary_port) == 1  # the caller's account, kept from now on
         statements.clear()
         record = """mutation ($at: GeoJSON!, $id: ID!) { recordInspection(input: {
             idempotencyKey: "replica-test", targetId: $id, at: "2020-02-28T09:00:00+08:00",
