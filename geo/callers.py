@@ -6,7 +6,9 @@ Every statement that updates or deletes accounts NOTIFYs `account_changed` from 
 transaction (a trigger: the API, `fugong user` and plain SQL alike), and geo.live hears it on
 the process's LISTEN connection: everything kept is forgotten. While that connection is down or
 being opened again, a change could go unheard, so nothing is kept and every check reads the
-account (fails closed); once it listens again, what was kept before is forgotten.
+account (fails closed); once it listens again, what was kept before is forgotten. A connection
+lost without a word (its host gone) is noticed by TCP keepalives within about half a minute; in
+the meantime the database cannot be reached for the request's own work either.
 """
 
 from __future__ import annotations
