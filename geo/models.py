@@ -510,6 +510,7 @@ ROUTE_PLAN = Table(
     Column("planned_at", DateTime(timezone=True), nullable=False),
     Column("solve_ms", Integer, nullable=False),
     Column("solves", Integer, nullable=False, server_default=text("1")),
+    Column("inputs", Text),  # geo/routing/stored.py: what the plan was last checked against
     CheckConstraint("inspectors > 0", name="route_plan_inspectors_check"),
     CheckConstraint("shift_minutes > 0", name="route_plan_shift_minutes_check"),
 )

@@ -111,9 +111,7 @@ def split(boundary: Polygon, base: Point, points: np.ndarray, max_targets: int) 
     pieces = [shapely.intersection(boundary, cell) for cell in cells]
     parts = _whole([shapely.get_parts(p) for p in pieces], points)
     parts.sort(key=lambda p: (not p.contains(base), -p.centroid.y, p.centroid.x))
-    return [
-        Part(part, base if part.contains(base) else _inside(part)) for part in parts
-    ]
+    return [Part(part, base if part.contains(base) else _inside(part)) for part in parts]
 
 
 def _halves(cell: Polygon, points: np.ndarray, max_targets: int) -> Iterator[Polygon]:
