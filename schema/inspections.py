@@ -185,15 +185,15 @@ class InspectionPlan:
 
     @strawberry.field
     async def zone(self, info: Ctx) -> PatrolZone:
-        return PatrolZone(row=await row_of(info, layers.PATROL_ZONES, self.plan.zone_id))
+        return PatrolZone(row=await row_of(info, layers.PATROL_ZONES, self.key.zone_id))
 
     @strawberry.field
     def date(self) -> date:
-        return self.plan.day
+        return self.key.day
 
     @strawberry.field(description="ROAD_NETWORK or STRAIGHT_LINE: what distances were measured on")
     def distance_model(self) -> str:
-        return self.plan.distance_model
+        return self.stored.distance_model
 
     @strawberry.field(description="One per inspector", metadata={LIST_SIZE: MAX_INSPECTORS})
     def routes(self) -> list[Route]:

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, text
 
 from geo.due import (
     DEFAULT_RULES,
+    ZONE_BOX,
     ZONE_TARGETS,
     DueRules,
     DueTarget,
@@ -40,11 +41,13 @@ class ZoneDay:
 ZONE_DAY_CTES = (
     """
 WITH zone AS MATERIALIZED (
-    SELECT z.boundary, ST_X(z.base) AS base_lon, ST_Y(z.base) AS base_lat,
+    SELECT z.boundary, """  # noqa: S608 (constant SQL: geo/due.py's)
+    + ZONE_BOX
+    + """, ST_X(z.base) AS base_lon, ST_Y(z.base) AS base_lat,
            CASE WHEN EXISTS (SELECT FROM road_vertex v WHERE ST_Intersects(z.boundary, v.geom))
                 THEN (SELECT version FROM road_network) END AS road_version
     FROM patrol_zone z WHERE z.id = :zone_id
-), targets AS ("""  # noqa: S608 (constant SQL: geo/due.py's)
+), targets AS ("""
     + ZONE_TARGETS
     + """)
 """

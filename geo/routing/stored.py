@@ -66,6 +66,13 @@ class StoredPlan:
             return self.stored
         return plan_of(self.stored)
 
+    @property
+    def distance_model(self) -> str:
+        """Without decoding a plan read as JSON."""
+        if isinstance(self.stored, InspectionPlan):
+            return self.stored.distance_model
+        return str(self.stored["distance_model"])
+
 
 def reused(
     connection: Connection,
