@@ -64,7 +64,7 @@ class StoredPlan:
     def plan(self) -> InspectionPlan:
         if isinstance(self.stored, InspectionPlan):
             return self.stored
-        return plan_of(self.stored)
+        return plan_of(dict(self.stored))
 
     @property
     def distance_model(self) -> str:
@@ -99,7 +99,7 @@ def reused(
     ).first()
     if row is None:
         return None
-    answer = {
+    answer: dict[str, bytes] = {
         name: getattr(row, name).encode() for name in ("routes", "unvisited") if name in row._fields
     }
     return StoredPlan(row.plan, row.planned_at, row.solves, frozenset(row.visited), answer)

@@ -136,9 +136,10 @@ def _halves(cell: Polygon, points: np.ndarray, max_targets: int) -> Iterator[Pol
 def _whole(parts: list[np.ndarray], points: np.ndarray) -> list[Polygon]:
     """One polygon per cell: the part of it holding most targets (else the largest); each other
     part joins the polygon it shares the longest edge with."""
-    kept, strays = [], []
-    for found in parts:
-        found = [p for p in found if isinstance(p, Polygon) and not p.is_empty]
+    kept: list[Polygon] = []
+    strays: list[Polygon] = []
+    for cell in parts:
+        found = [p for p in cell if isinstance(p, Polygon) and not p.is_empty]
         if not found:
             continue
         counts = [int(shapely.contains_xy(p, points[:, 0], points[:, 1]).sum()) for p in found]
