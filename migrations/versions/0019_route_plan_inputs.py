@@ -2,13 +2,13 @@
 coordinates, so that a zone's homes are found by index under row-level security
 
 Revision ID: 0019
-Revises: 0015
+Revises: 0016
 """
 
 from alembic import op
 
 revision = "0019"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
