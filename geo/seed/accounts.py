@@ -28,8 +28,12 @@ def add_demo_accounts(connection: Connection) -> dict[str, int]:
         accounts.create(
             session, "inspector", PASSWORD, Role.INSPECTOR, zone_ids=[first_jinfeng_zone]
         )
+        # The named one, written first: at 100,000 a generated enterprise may bear its name too.
         own = session.execute(
-            select(enterprise.c.id).where(enterprise.c.name == DEMO_ENTERPRISE)
+            select(enterprise.c.id)
+            .where(enterprise.c.name == DEMO_ENTERPRISE)
+            .order_by(enterprise.c.id)
+            .limit(1)
         ).scalar_one()
         accounts.create(session, "enterprise", PASSWORD, Role.ENTERPRISE, enterprise_id=own)
         session.flush()

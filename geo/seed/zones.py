@@ -109,7 +109,7 @@ def split(boundary: Polygon, base: Point, points: np.ndarray, max_targets: int) 
     """The zone's parts, the one holding its base first (with that base), then north to south."""
     cells = list(_halves(box(*boundary.buffer(GRID_DEG).bounds), points, max_targets))
     pieces = [shapely.intersection(boundary, cell) for cell in cells]
-    parts = _whole([shapely.get_parts(p) for p in pieces], points)
+    parts = _whole([shapely.get_parts(p) for p in pieces], points, max_targets)
     parts.sort(key=lambda p: (not p.contains(base), -p.centroid.y, p.centroid.x))
     return [Part(part, base if part.contains(base) else _inside(part)) for part in parts]
 
@@ -133,32 +133,41 @@ def _halves(cell: Polygon, points: np.ndarray, max_targets: int) -> Iterator[Pol
     yield from _halves(high, points[points[:, axis] > cut], max_targets)
 
 
-def _whole(parts: list[np.ndarray], points: np.ndarray) -> list[Polygon]:
+def _whole(parts: list[np.ndarray], points: np.ndarray, max_targets: int) -> list[Polygon]:
     """One polygon per cell: the part of it holding most targets (else the largest); each other
-    part joins the polygon it shares the longest edge with."""
-    kept: list[Polygon] = []
-    strays: list[Polygon] = []
+    part joins the polygon it shares the longest edge with, if that stays within the bound (else
+    the next), or is a zone of its own."""
+
+    def held(polygon: Polygon) -> int:
+        return int(shapely.contains_xy(polygon, points[:, 0], points[:, 1]).sum())
+
+    kept: list[tuple[Polygon, int]] = []
+    strays: list[tuple[Polygon, int]] = []
     for cell in parts:
-        found = [p for p in cell if isinstance(p, Polygon) and not p.is_empty]
-        if not found:
-            continue
-        counts = [int(shapely.contains_xy(p, points[:, 0], points[:, 1]).sum()) for p in found]
-        main = max(range(len(found)), key=lambda i: (counts[i], found[i].area))
-        kept.append(found[main])
-        strays.extend(p for i, p in enumerate(found) if i != main)
+        found = [(p, held(p)) for p in cell if isinstance(p, Polygon) and not p.is_empty]
+        if found:
+            main = max(found, key=lambda f: (f[1], f[0].area))
+            kept.append(main)
+            strays.extend(f for f in found if f is not main)
     waiting = 0  # strays put back in a row: each touches only other strays yet
     while strays and waiting <= len(strays):
-        stray = strays.pop(0)
-        shared = [shapely.intersection(k.boundary, stray.boundary).length for k in kept]
-        best = int(np.argmax(shared))
-        if shared[best] == 0:
-            strays.append(stray)
+        stray, count = strays.pop(0)
+        shared = [shapely.intersection(k.boundary, stray.boundary).length for k, _ in kept]
+        if max(shared) == 0:
+            strays.append((stray, count))
             waiting += 1
             continue
-        kept[best], waiting = shapely.union(kept[best], stray), 0
+        waiting = 0
+        fits = [i for i in np.argsort(shared)[::-1] if shared[i] > 0]
+        fits = [i for i in fits if kept[i][1] + count <= max_targets]
+        if not fits:
+            kept.append((stray, count))
+            continue
+        polygon, total = kept[fits[0]]
+        kept[fits[0]] = (shapely.union(polygon, stray), total + count)
     if strays:
         raise AssertionError("a piece of a zone touches none of its parts")
-    return kept
+    return [polygon for polygon, _ in kept]
 
 
 def _inside(part: Polygon) -> Point:
