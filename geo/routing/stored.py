@@ -112,7 +112,7 @@ def solved(
     primary: the lock waits for a request solving the same key, and is held to the commit.
     A key not to keep is solved and answered only."""
     if not key.keep:
-        inputs = zone_day(connection, key.zone_id, key.day, settings.rules, settings_key(settings))
+        inputs = zone_day(connection, key.zone_id, key.day, settings.rules)
         plan, _ = _solve(connection, key, inputs, settings)
         return StoredPlan(plan, datetime.now(UTC), 1, inputs.visited)
     # The solver keeps its own limit (settings.time_limit_s): a serving connection's short
