@@ -28,7 +28,8 @@ def add_demo_accounts(connection: Connection) -> dict[str, int]:
         accounts.create(
             session, "inspector", PASSWORD, Role.INSPECTOR, zone_ids=[first_jinfeng_zone]
         )
-        # The named one, written first: at 100,000 a generated enterprise may bear its name too.
+        # The report's own, placed by hand with the first ids (geo/seed/named.py), not a
+        # generated namesake: at 100,000 enterprises the made-up names repeat it.
         own = session.execute(
             select(enterprise.c.id)
             .where(enterprise.c.name == DEMO_ENTERPRISE)
