@@ -2,7 +2,7 @@
 NOTIFY account_changed from its own transaction
 
 Revision ID: 0017
-Revises: 0016
+Revises: 0019
 
 Every process keeps the callers its accounts act as (geo/callers.py) and forgets them on this
 notification, so a change made by any writer (the API, `fugong user`, plain SQL) stops the old
@@ -14,7 +14,7 @@ replica (as logical replication applies one) notifies too.
 from alembic import op
 
 revision = "0017"
-down_revision = "0016"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
