@@ -25,7 +25,7 @@ def prepared(key: Hashable, build: Callable[[], T]) -> T:
         found = _built.get(key)
         if found is not None:
             _built.move_to_end(key)
-            return found  # type: ignore[no-any-return]
+            return found
     statement = build()
     with _lock:
         _built[key] = statement

@@ -14,6 +14,7 @@ from geoalchemy2.shape import from_shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
     JSON,
+    BindParameter,
     ColumnElement,
     Float,
     Integer,
@@ -119,7 +120,7 @@ def _bound(
     return bound, values
 
 
-FLAG = bindparam("flag", expanding=True)
+FLAG: BindParameter[Any] = bindparam("flag", expanding=True)
 
 
 def page(
@@ -203,7 +204,7 @@ def count(
     build = functools.partial(_count_statement, caller, layer, bound, flag is not None, more)
     shape = ("count", statement_key(caller), layer.type_name, bound.shape, flag is not None)
     statement = build() if more else prepared(shape, build)
-    return session.execute(statement, values).scalar_one()  # type: ignore[no-any-return]
+    return session.execute(statement, values).scalar_one()
 
 
 def _count_statement(
@@ -325,7 +326,7 @@ def feature_collection(
 
 def _feature_collection_statement(
     caller: Caller, layer: Layer, bound: Bound, crs: Crs
-) -> Select[Any]:
+) -> Select[str, int]:
     compiled = filter_clauses(layer, bound)
     clauses = _where(caller, layer, compiled, None, ())
     limit = bindparam("limit", type_=Integer)

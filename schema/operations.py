@@ -12,6 +12,7 @@ error is the resolver's, with its path and code.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from enum import Enum
 from typing import Any, NamedTuple
@@ -19,6 +20,7 @@ from typing import Any, NamedTuple
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
+    GraphQLError,
     GraphQLField,
     GraphQLSchema,
     OperationType,
@@ -30,8 +32,10 @@ from sqlalchemy.exc import DBAPIError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext, ExecutionResult
 
-from geo import layers, selection
+from geo import selection
 from geo.errors import FugongError
+from geo.flag_counts import AreaFlagCounts
+from geo.layers import AREAS
 from schema import framework
 from schema.compiled import NotCompiled, compiled_edges, connection_edges, fields, key
 from schema.compiled import object_fields as compiled_object
@@ -99,7 +103,7 @@ def plan(execution: ExecutionContext) -> list[tuple[str, Read]] | None:
         return [
             (key(node), _root(query, node)) for node in fields(query, operation.selection_set, root)
         ]
-    except NotCompiled:
+    except (NotCompiled, GraphQLError):  # an argument that graphql-core would refuse
         return None
 
 
@@ -175,32 +179,32 @@ def _page(query: Query, node: FieldNode, field: GraphQLField, arguments: Any) ->
 def _flag_counts(query: Query, node: FieldNode, field: GraphQLField, arguments: Any) -> Read:
     """flagCounts: each area's columns and its counts, in the order asked."""
     item = get_named_type(field.type)
-    shown = _picked(query, node, item, ("area", "counts"))
-    area, counts = query.schema.get_type("Area"), query.schema.get_type("FlagCounts")
-    parts = {
-        key(n): compiled_object(query, n, area, layers.AREAS)
-        if n.name.value == "area"
-        else _picked(query, n, counts, ("green", "yellow", "red", "total"))
-        for n in fields(query, node.selection_set, item)
-        if n.name.value != "__typename"
-    }
+    shown: list[tuple[str, Callable[[AreaFlagCounts], Any]]] = []
+    for selected in fields(query, node.selection_set, item):
+        name = selected.name.value
+        if name == "area":
+            area = _read_whole(compiled_object(query, selected, _type(query, "Area"), AREAS))
+            shown.append((key(selected), lambda row, area=area: _from_row(row.area, area)))
+        elif name == "counts":
+            counts_type, tallies = _type(query, "FlagCounts"), ("green", "yellow", "red", "total")
+            counts = _picked(query, selected, counts_type, tallies)
+            shown.append(
+                (key(selected), lambda row, counts=counts: _values(counts, row, "FlagCounts"))
+            )
+        elif name == "__typename":
+            shown.append((key(selected), lambda _: item.name))
+        else:
+            raise NotCompiled
 
     async def read(context: Context) -> Any:
         rows = await read_flag_counts(context, arguments["area_code"], arguments["date"])
-        answers = []
-        for row in rows:
-            answer: dict[str, Any] = {}
-            for response_key, name in shown:
-                if name == "area":
-                    answer[response_key] = _from_row(row.area, parts[response_key], layers.AREAS)
-                elif name == "counts":
-                    answer[response_key] = _values(parts[response_key], row._asdict(), counts.name)
-                else:
-                    answer[response_key] = item.name
-            answers.append(answer)
-        return answers
+        return [{response_key: value(row) for response_key, value in shown} for row in rows]
 
     return read
+
+
+def _type(query: Query, name: str) -> Any:
+    return query.schema.get_type(name)
 
 
 def _picked(
@@ -214,13 +218,23 @@ def _picked(
     return chosen
 
 
-def _values(chosen: list[tuple[str, str]], values: dict[str, Any], typename: str) -> dict[str, Any]:
-    return {k: typename if name == "__typename" else values[name] for k, name in chosen}
+def _values(chosen: list[tuple[str, str]], values: Any, typename: str) -> dict[str, Any]:
+    """The fields chosen of `values` (a mapping, or an object of those attributes)."""
+    read = values.get if isinstance(values, dict) else functools.partial(getattr, values)
+    return {k: typename if name == "__typename" else read(name) for k, name in chosen}
 
 
-def _from_row(row: Any, parts: selection.Fields, layer: layers.Layer) -> dict[str, Any]:
-    """A row's selection in Python, for rows read whole (flag counts' areas): what GraphQL
-    would write of each column."""
+def _read_whole(parts: selection.Fields) -> selection.Fields:
+    """Parts that Python reads from a row read whole (flag counts' areas): columns, ids."""
+    if not all(
+        isinstance(p, selection.Column | selection.NodeId | selection.Constant) for _, p in parts
+    ):
+        raise NotCompiled
+    return parts
+
+
+def _from_row(row: Any, parts: selection.Fields) -> dict[str, Any]:
+    """An area's selection, as GraphQL writes each of its columns."""
     answer: dict[str, Any] = {}
     for response_key, part in parts:
         match part:
@@ -228,11 +242,9 @@ def _from_row(row: Any, parts: selection.Fields, layer: layers.Layer) -> dict[st
                 value = row[name]
                 answer[response_key] = value.name if isinstance(value, Enum) else value
             case selection.NodeId():
-                answer[response_key] = global_id(layer.type_name, row["id"])
+                answer[response_key] = global_id(AREAS.type_name, row["id"])
             case selection.Constant(value):
                 answer[response_key] = value
-            case _:
-                raise NotCompiled
     return answer
 
 
