@@ -160,3 +160,4 @@ class Listener:
                 await self._task
             self._task = None
         self._drop()
+
