@@ -2,7 +2,8 @@
 the cache key SQLAlchemy derives from it) costs more than PostgreSQL takes to answer many of
 them. A statement is kept under the key of everything its SQL depends on (layer, the caller's
 scope, which filters, the selection), with bindparams for what varies within a shape (the
-filter's values, the page size, the cursor), and run with those values bound."""
+filter's values, the page size, the cursor), and run with those values bound. (GraphQL keeps
+its plans of whole operations here too: schema/operations.py.)"""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ _built: OrderedDict[Hashable, Any] = OrderedDict()
 
 
 def prepared(key: Hashable, build: Callable[[], T]) -> T:
-    """The statement of this shape, built by `build` the first time it is asked for."""
+    """What is kept under `key` (never None), built by `build` the first time it is asked for."""
     with _lock:
         found = _built.get(key)
         if found is not None:

@@ -164,3 +164,9 @@ def test_personal_data_read_whole_is_still_audited(db, as_user, compiled):
 def test_variables_that_do_not_fit_are_answered_as_before(gql, compiled):
     error = gql.error("query ($n: Int) { enterprises(first: $n) { totalCount } }", n="many")
     assert compiled.seen == [False] and error["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_a_plan_kept_for_a_query_follows_its_variables(gql, compiled):
+    query = "query ($n: Int) { enterprises(first: $n) { edges { node { id } } } }"
+    sizes = [len(gql.data(query, n=n)["enterprises"]["edges"]) for n in (3, 5, 3)]
+    assert sizes == [3, 5, 3] and compiled.seen == [True, True, True]
