@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from enum import Enum
 from typing import Any, NamedTuple
 
-import orjson
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -42,11 +41,11 @@ from schema import framework
 from schema.compiled import NotCompiled, compiled_edges, connection_edges, fields, key
 from schema.compiled import object_fields as compiled_object
 from schema.context import Context
+from schema.documents import variables_key
 from schema.flags import read_flag_counts
 from schema.query import count_rows, feature_collection, read_page
 from schema.types import NODE_TYPES, global_id
 
-MAX_KEPT_VARIABLES = 4096  # bytes of JSON: a plan for longer variables is not kept
 Read = Callable[[Context], Awaitable[Any]]  # one root field's answer, as JSON orjson writes
 
 
@@ -87,8 +86,8 @@ async def answer(execution: ExecutionContext, context: Context) -> dict[str, Any
 def plan(execution: ExecutionContext) -> list[tuple[str, Read]] | None:
     """The reads of each root field, planned once per document and variables: clients send
     the same few queries over and over. Long variables (a drawn polygon) are planned afresh."""
-    variables = orjson.dumps(execution.variables or {}, option=orjson.OPT_SORT_KEYS)
-    if len(variables) > MAX_KEPT_VARIABLES:
+    variables = variables_key(execution.variables)
+    if variables is None:
         return _plan(execution)
     key = ("operation", execution.schema, execution.query, execution.operation_name, variables)
     return prepared(key, lambda: (_plan(execution),))[0]
