@@ -32,9 +32,10 @@ def near_page() -> statements.Statement:
     )
     layer = layers.ENTERPRISES
     recorder: Any = statements._Recorder()
-    clauses, distance = queries.filtered(recorder, statements.DISTRICT, layer, spatial, None)
+    filtered = filters.compile_filter(recorder, layer, spatial)  # the district officer's
+    clauses, distance = list(filtered.clauses), filtered.distance_m
     assert distance is not None
-    clauses.append(filters.within_nearest(layer, spatial, clauses, NEAR_FIRST + 1))
+    clauses.append(filters.within_nearest(layer, filtered, clauses, NEAR_FIRST + 1))
     columns = [*queries._columns(layer, distance), distance.label("sort_key")]
     query = (
         select(*columns).where(*clauses).order_by(distance, layer.table.c.id).limit(NEAR_FIRST + 1)

@@ -122,9 +122,11 @@ def ogc_items(bbox: list[float] | None, limit: int) -> Statement:
 def enterprises(spatial: SpatialFilter, first: int, near: bool = False) -> Statement:
     """The typed page as JSON rows: what `enterprises { edges { node {…} } }` selects."""
     table, area = layers.ENTERPRISES.table, layers.AREAS.table
-    clauses, distance = queries.filtered(_Recorder(), DISTRICT, layers.ENTERPRISES, spatial, None)  # type: ignore[arg-type]
-    if spatial.near is not None:  # as geo.queries.page does
-        clauses.append(within_nearest(layers.ENTERPRISES, spatial, clauses, first))
+    # The district officer sees every row: the filter's clauses are the query's.
+    filtered = compile_filter(_Recorder(), layers.ENTERPRISES, spatial)  # type: ignore[arg-type]
+    clauses, distance = list(filtered.clauses), filtered.distance_m
+    if filtered.near is not None:  # as geo.queries.page does
+        clauses.append(within_nearest(layers.ENTERPRISES, filtered, clauses, first))
     fields: list[Any] = [
         "id",
         literal("Enterprise:") + table.c.id.cast(String),

@@ -34,6 +34,7 @@ from geo.flag_writes import SHAPES
 from geo.models import FLAG_TALLY as TALLY
 from geo.models import FLAG_TALLY_DAILY as TALLY_DAILY
 from geo.models import Area, FlagColor, table_of
+from geo.prepared import prepared
 from geo.targets import FLAGGED, TargetKind
 
 Day = date | ColumnElement[date]  # a day, or a parameter bound to one
@@ -110,7 +111,8 @@ def flag_counts(
     """Counts per area one level below `area_code` (default: the district's towns), in one
     statement; targets count under the child area whose subtree holds their area."""
     past_day = past(day)
-    query = _counts_query(area_code is not None, past_day is not None, tuple(kinds))
+    shape = (area_code is not None, past_day is not None, tuple(kinds))
+    query = prepared(("flag counts", *shape), functools.partial(_counts_query, *shape))
     rows = session.execute(query, {"area_code": area_code, "day": past_day}).mappings().all()
     if not rows and area_code is not None:
         # Empty: an area without children, or no such area (asked only in this case).
@@ -121,9 +123,8 @@ def flag_counts(
     ]
 
 
-@functools.cache
 def _counts_query(by_code: bool, dated: bool, kinds: tuple[TargetKind, ...]) -> Select[Any]:
-    """flag_counts' statement for each shape of its arguments, built once: building it costs
+    """flag_counts' statement for a shape of its arguments (geo.prepared): building it costs
     several times what PostgreSQL takes to answer it from the tallies. Binds area_code, day."""
     if by_code:
         parent = select(AREA.c.id).where(AREA.c.code == bindparam("area_code", type_=Text))

@@ -94,6 +94,11 @@ def bbox_polygon(bbox: list[float], crs: Crs) -> BaseGeometry:
     return shapely.segmentize(box, 0.005) if crs in (Crs.GCJ02, Crs.BD09) else box
 
 
+def ewkb(geometry: BaseGeometry) -> bytes:
+    """The geometry as a statement binds it: EWKB, in the storage SRID."""
+    return shapely.to_wkb(shapely.set_srid(geometry, STORAGE_SRID), include_srid=True)
+
+
 def to_sql(geometry: BaseGeometry, crs: Crs) -> ColumnElement[Any]:
     """The geometry as a WGS84 SQL value, converted from `crs` in the database."""
     return to_wgs84(func.ST_GeomFromEWKB(from_shape(geometry, srid=STORAGE_SRID)), crs)

@@ -21,7 +21,7 @@ from geo.models import (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one of each: compared and hashed by identity
 class Layer:
     type_name: str  # the GraphQL type, and the prefix of its ids
     table: Table

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,7 @@ from geoalchemy2.shape import from_shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
     JSON,
+    BindParameter,
     ColumnElement,
     Float,
     Integer,
@@ -20,6 +22,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     func,
     literal,
     or_,
@@ -30,10 +33,19 @@ from sqlalchemy.orm import Session
 from geo import selection
 from geo.crs import Crs, as_geojson, named_crs
 from geo.errors import BadInput, NotFound
-from geo.filters import SpatialFilter, compile_filter, within_nearest
+from geo.filters import (
+    Bound,
+    Compiled,
+    SpatialFilter,
+    bind_filter,
+    compile_filter,
+    filter_clauses,
+    within_nearest,
+)
 from geo.layers import AREAS, Layer
 from geo.models import AreaLevel
-from geo.scope import Caller, ownership, visible
+from geo.prepared import prepared
+from geo.scope import Caller, ownership, statement_key, visible
 from geo.srid import STORAGE_SRID
 
 
@@ -75,16 +87,40 @@ def filtered(
     flag: Sequence[str] | None,
     more: Sequence[ColumnElement[bool]] = (),
 ) -> tuple[list[ColumnElement[bool]], ColumnElement[float] | None]:
-    """The WHERE clauses of a query: the caller's scope first, then the filters asked for
-    (`more`: clauses a door compiled already, such as an OGC API filter's)."""
+    """The WHERE clauses of a query, values in them: the caller's scope first, then the
+    filters asked for (`more`: clauses a door compiled already, such as an OGC API filter's)."""
     compiled = compile_filter(session, layer, spatial)
+    return _where(caller, layer, compiled, flag, more), compiled.distance_m
+
+
+def _where(
+    caller: Caller,
+    layer: Layer,
+    compiled: Compiled,
+    flag: Sequence[str] | ColumnElement[Any] | None,
+    more: Sequence[ColumnElement[bool]],
+) -> list[ColumnElement[bool]]:
     scope = visible(layer, caller)
     clauses = ([] if scope is None else [scope]) + list(compiled.clauses) + list(more)
     if flag is not None:
         if not layer.has_flag:
             raise BadInput(f"{layer.type_name} has no flag to filter by")
-        clauses.append(layer.table.c.flag_color.in_(list(flag)))
-    return clauses, compiled.distance_m
+        clauses.append(layer.table.c.flag_color.in_(flag))
+    return clauses
+
+
+def _bound(
+    session: Session, spatial: SpatialFilter | None, flag: Sequence[str] | None, **more: Any
+) -> tuple[Bound, dict[str, Any]]:
+    """The filter's values, and every value a statement of geo.prepared binds."""
+    bound = bind_filter(session, spatial)
+    values = {**bound.values, **more}
+    if flag is not None:
+        values["flag"] = list(flag)
+    return bound, values
+
+
+FLAG: BindParameter[Any] = bindparam("flag", expanding=True)
 
 
 def page(
@@ -100,21 +136,46 @@ def page(
 ) -> Page:
     """One page in id order, or nearest first when the filter has `near` (keyset pagination):
     rows of columns, or with `edge`, each row's edge as JSON text built by PostgreSQL."""
-    clauses, distance = filtered(session, caller, layer, spatial, flag, more)
+    bound, values = _bound(session, spatial, flag, limit=first + 1)
+    if after is not None:
+        values["after_key"], values["after_id"] = decode_cursor(after)
+    shape = (layer.type_name, bound.shape, flag is not None, after is not None, edge)
+    build = functools.partial(_page_statement, caller, layer, bound, *shape[2:], more)
+    if more or not selection.fixed(edge or ()):
+        statement = build()
+    else:
+        statement = prepared(("page", statement_key(caller), *shape), build)
+    rows = session.execute(statement, values).mappings().all()
+    return Page(rows[:first], len(rows) > first)
+
+
+def _page_statement(
+    caller: Caller,
+    layer: Layer,
+    bound: Bound,
+    flagged: bool,
+    after: bool,
+    edge: selection.Fields | None,
+    more: Sequence[ColumnElement[bool]],
+) -> Select[Any]:
+    compiled = filter_clauses(layer, bound)
+    clauses = _where(caller, layer, compiled, FLAG if flagged else None, more)
+    distance = compiled.distance_m
     id_column = layer.table.c.id
     sort_key: ColumnElement[Any] = distance if distance is not None else id_column
-    if after is not None:
-        key, last_id = decode_cursor(after)
+    if after:
+        key, last_id = bindparam("after_key", type_=Float), bindparam("after_id", type_=Integer)
         clauses.append(or_(sort_key > key, and_(sort_key == key, id_column > last_id)))
-    if spatial is not None and spatial.near is not None:
-        clauses.append(within_nearest(layer, spatial, clauses, first + 1))
+    limit = bindparam("limit", type_=Integer)
+    if compiled.near is not None:
+        clauses.append(within_nearest(layer, compiled, clauses, limit))
     # The page's rows first, then what is shown of them: in one query, PostgreSQL would build
     # the JSON and the cursor of every matching row before keeping the first of them.
     chosen = (
         select(id_column, sort_key.label("sort_key"))
         .where(*clauses)
         .order_by(*([] if distance is None else [distance]), id_column)
-        .limit(first + 1)
+        .limit(limit)
         .subquery("chosen")
     )
     shown_distance = None if distance is None else chosen.c.sort_key
@@ -124,13 +185,11 @@ def page(
     else:
         row = selection.Row(layer, caller, shown_distance, cursor)
         columns = [selection.json_object(row, edge).cast(String).label("edge")]
-    query = (
+    return (
         select(*columns, cursor.label("cursor"))
         .select_from(layer.table.join(chosen, chosen.c.id == id_column))
         .order_by(chosen.c.sort_key, chosen.c.id)
     )
-    rows = session.execute(query).mappings().all()
-    return Page(rows[:first], len(rows) > first)
 
 
 def count(
@@ -141,10 +200,23 @@ def count(
     flag: Sequence[str] | None,
     more: Sequence[ColumnElement[bool]] = (),
 ) -> int:
-    clauses, _ = filtered(session, caller, layer, spatial, flag, more)
-    return session.execute(
-        select(func.count()).select_from(layer.table).where(*clauses)
-    ).scalar_one()
+    bound, values = _bound(session, spatial, flag)
+    build = functools.partial(_count_statement, caller, layer, bound, flag is not None, more)
+    shape = ("count", statement_key(caller), layer.type_name, bound.shape, flag is not None)
+    statement = build() if more else prepared(shape, build)
+    return session.execute(statement, values).scalar_one()
+
+
+def _count_statement(
+    caller: Caller,
+    layer: Layer,
+    bound: Bound,
+    flagged: bool,
+    more: Sequence[ColumnElement[bool]],
+) -> Select[Any]:
+    compiled = filter_clauses(layer, bound)
+    clauses = _where(caller, layer, compiled, FLAG if flagged else None, more)
+    return select(func.count()).select_from(layer.table).where(*clauses)
 
 
 def listing(
@@ -243,9 +315,24 @@ def feature_collection(
     limit: int,
 ) -> FeatureCollection:
     """A FeatureCollection built whole by PostGIS: lon/lat, feature ids, public properties."""
-    clauses, distance = filtered(session, caller, layer, spatial, None)
-    if spatial is not None and spatial.near is not None:
-        clauses.append(within_nearest(layer, spatial, clauses, limit))
+    bound, values = _bound(session, spatial, None, limit=limit)
+    shape = ("features", statement_key(caller), layer.type_name, bound.shape, crs)
+    statement = prepared(
+        shape, functools.partial(_feature_collection_statement, caller, layer, bound, crs)
+    )
+    text, features = session.execute(statement, values).one()
+    return FeatureCollection(text, features)
+
+
+def _feature_collection_statement(
+    caller: Caller, layer: Layer, bound: Bound, crs: Crs
+) -> Select[str, int]:
+    compiled = filter_clauses(layer, bound)
+    clauses = _where(caller, layer, compiled, None, ())
+    limit = bindparam("limit", type_=Integer)
+    distance = compiled.distance_m
+    if compiled.near is not None:
+        clauses.append(within_nearest(layer, compiled, clauses, limit))
     public = layer.public if distance is None else {**layer.public, "distanceMeters": distance}
     properties = func.json_build_object(*_pairs(public))
     feature = func.json_build_object(
@@ -271,12 +358,10 @@ def feature_collection(
     if label is not None:
         members += ["crs", literal(orjson.dumps(label).decode()).cast(JSON)]
     listed = func.coalesce(func.json_agg(rows.c.feature), literal("[]").cast(JSON))
-    collection: Select[str, int] = select(
+    return select(
         func.json_build_object(*members, "features", listed).cast(String),
         func.count(),
     )
-    text, features = session.execute(collection).one()
-    return FeatureCollection(text, features)
 
 
 def _pairs(properties: dict[str, ColumnElement[Any]]) -> list[Any]:

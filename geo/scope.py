@@ -91,6 +91,11 @@ def visible(layer: Layer, caller: Caller) -> ColumnElement[bool] | None:
     return false() if way is Reach.NONE else own(layer, caller)
 
 
+def statement_key(caller: Caller) -> tuple[Any, ...]:
+    """What of the caller a statement's SQL depends on (geo.prepared): what they may see."""
+    return (caller.role, caller.account_id, caller.town_id, caller.enterprise_id)
+
+
 def ownership(layer: Layer, caller: Caller) -> ColumnElement[bool]:
     """Whether a row that `caller` sees is one of their own, as a column of the row."""
     if caller.anonymous:

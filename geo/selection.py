@@ -89,6 +89,21 @@ def plain(table: Table, name: str) -> bool:
     return name in table.c and not isinstance(table.c[name].type, DateTime | Date | Time)
 
 
+def fixed(fields: Fields) -> bool:
+    """Whether a selection can be kept with its statement (geo.prepared): no part of it is
+    SQL built for one request (Sql), which would make every statement new."""
+    return all(_fixed(part) for _, part in fields)
+
+
+def _fixed(part: Part) -> bool:
+    match part:
+        case Sql():
+            return False
+        case Nested(fields) | Related(_, _, fields):
+            return fixed(fields)
+    return True
+
+
 @dataclass(frozen=True)
 class Row:
     """What the parts of one row are read from."""

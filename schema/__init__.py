@@ -13,6 +13,7 @@ from schema.documents import parse_and_validate_once
 from schema.errors import ErrorCodes, coded
 from schema.framework import PassThroughExecution
 from schema.mutation import Mutation
+from schema.operations import CompiledOperations
 from schema.query import Query
 from schema.query_limits import Limits, limit_extensions
 from schema.scalars import SCALARS
@@ -48,5 +49,6 @@ def build_schema(limits: Limits) -> strawberry.Schema:
             CurrentCaller,  # before validation: an operation refused by it is not run
             validate,  # after the limits, which add their rules
             AuditPersonalReads,
+            CompiledOperations,  # last: it answers in place of execution
         ],
     )

@@ -30,7 +30,7 @@ from schema import framework, selections
 SQL = "sql"  # the metadata key of a field's geo.selection part
 
 
-class _NotCompiled(Exception):
+class NotCompiled(Exception):
     """The selection needs Python somewhere: resolve it field by field."""
 
 
@@ -39,19 +39,26 @@ def edge_selection(info: Any, layer: Layer) -> selection.Fields | None:
     raw = framework.raw_info(info)
     if len(raw.field_nodes) != 1:
         return None
-    connection = get_named_type(raw.return_type)
     try:
-        edges = [
-            node
-            for node in _fields(raw, raw.field_nodes[0].selection_set, connection)
-            if node.name.value == "edges"
-        ]
-        if len(edges) != 1:
-            return None
-        edge_type = get_named_type(connection.fields["edges"].type)
-        return _edge(raw, edges[0], edge_type, layer)
-    except _NotCompiled:
+        return connection_edges(raw, raw.field_nodes[0], get_named_type(raw.return_type), layer)
+    except NotCompiled:
         return None
+
+
+def connection_edges(
+    raw: Any, field: FieldNode, connection: Any, layer: Layer
+) -> selection.Fields | None:
+    """`edges { … }` of a connection field as a geo selection; None when it is not selected.
+    `raw` is what the walk reads of a query: its schema, fragments and variable_values."""
+    edges = [
+        node for node in fields(raw, field.selection_set, connection) if node.name.value == "edges"
+    ]
+    if len(edges) > 1:
+        raise NotCompiled
+    if not edges:
+        return None
+    edge_type = get_named_type(connection.fields["edges"].type)
+    return _edge(raw, edges[0], edge_type, layer)
 
 
 @dataclass(frozen=True)
@@ -74,37 +81,39 @@ def compiled_edges(rows: list[Any]) -> CompiledEdges:
 
 def _edge(raw: Any, edges: FieldNode, edge_type: Any, layer: Layer) -> selection.Fields:
     parts: list[tuple[str, selection.Part]] = []
-    for node in _fields(raw, edges.selection_set, edge_type):
+    for node in fields(raw, edges.selection_set, edge_type):
         name = node.name.value
         if name == "cursor":
-            parts.append((_key(node), selection.Cursor()))
+            parts.append((key(node), selection.Cursor()))
         elif name == "node":
             node_type = get_named_type(edge_type.fields["node"].type)
-            parts.append((_key(node), selection.Nested(_object(raw, node, node_type, layer))))
+            parts.append((key(node), selection.Nested(object_fields(raw, node, node_type, layer))))
         else:
-            raise _NotCompiled
+            raise NotCompiled
     return tuple(parts)
 
 
-def _object(
+def object_fields(
     raw: Any, field: FieldNode, type_: Any, layer: Layer, reads: dict[str, Any] | None = None
 ) -> selection.Fields:
     """The sub-selection of `type_` as parts: each field's from its metadata, or from `reads`
     (what each field of an object made of the same row reads, such as a flag's)."""
     parts: list[tuple[str, selection.Part]] = []
-    for node in _fields(raw, field.selection_set, type_):
+    for node in fields(raw, field.selection_set, type_):
         name = node.name.value
         if name == "__typename":
-            parts.append((_key(node), selection.Constant(type_.name)))
+            parts.append((key(node), selection.Constant(type_.name)))
             continue
-        definition = type_.fields[name]
+        definition = type_.fields.get(name)
+        if definition is None:  # introspection: graphql-core answers it
+            raise NotCompiled
         if reads is None:
             part = framework.field_metadata(definition).get(SQL)
         else:
             part = reads.get(name)
-        parts.append((_key(node), _bound(raw, node, part, get_named_type(definition.type), layer)))
+        parts.append((key(node), _bound(raw, node, part, get_named_type(definition.type), layer)))
     if len(parts) > selection.MAX_KEYS:
-        raise _NotCompiled
+        raise NotCompiled
     return tuple(parts)
 
 
@@ -119,32 +128,34 @@ def _bound(raw: Any, node: FieldNode, part: Any, type_: Any, layer: Layer) -> se
             crs = framework.arguments(raw, node.arguments).get("crs")
             return selection.Geometry(column, GeoCrs(getattr(crs, "value", crs or "WGS84")))
         case selection.Nested(available):
-            return selection.Nested(_object(raw, node, type_, layer, dict(available)))
-        case selection.Related(related, key):
+            return selection.Nested(object_fields(raw, node, type_, layer, dict(available)))
+        case selection.Related(related, column):
             related_type = raw.schema.get_type(related.type_name)
-            return selection.Related(related, key, _object(raw, node, related_type, related))
-    raise _NotCompiled
+            return selection.Related(
+                related, column, object_fields(raw, node, related_type, related)
+            )
+    raise NotCompiled
 
 
-def _fields(raw: Any, selection_set: SelectionSetNode | None, type_: Any) -> list[FieldNode]:
+def fields(raw: Any, selection_set: SelectionSetNode | None, type_: Any) -> list[FieldNode]:
     """The fields selected on `type_`, fragments spread; refused where GraphQL would merge or
     skip (a repeated response key, a directive), which the executor does better."""
     found: list[FieldNode] = []
     for selected in selections.spread(selection_set, raw.fragments):
         node, fragment = selected.node, selected.fragment
         if node.directives:
-            raise _NotCompiled
+            raise NotCompiled
         if isinstance(node, FieldNode):
             found.append(node)
             continue
         if fragment is None or fragment.directives:
-            raise _NotCompiled
+            raise NotCompiled
         condition = fragment.type_condition
         if condition is not None and condition.name.value not in _names(type_):
-            raise _NotCompiled
-    keys = [_key(node) for node in found]
+            raise NotCompiled
+    keys = [key(node) for node in found]
     if len(set(keys)) != len(keys):
-        raise _NotCompiled
+        raise NotCompiled
     return found
 
 
@@ -154,5 +165,5 @@ def _names(type_: Any) -> set[str]:
     return {type_.name, *(interface.name for interface in type_.interfaces)}
 
 
-def _key(node: FieldNode) -> str:
+def key(node: FieldNode) -> str:
     return node.alias.value if node.alias else node.name.value

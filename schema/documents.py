@@ -1,12 +1,15 @@
 """A query text is parsed and validated once per process, not once per request: clients send
 the same few queries over and over, and graphql-core's validation walks every node each time."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
+import orjson
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 
 CACHED_DOCUMENTS = 512  # distinct query texts kept; bounded, as texts come from anyone
+MAX_KEPT_VARIABLES = 4096  # bytes of JSON: what is worked out for longer variables is not kept
 
 
 class CachedParse(ParserCache):
@@ -39,3 +42,14 @@ def parse_and_validate_once() -> tuple[
         lambda: CachedParse(maxsize=CACHED_DOCUMENTS),
         lambda: CachedValidation(maxsize=CACHED_DOCUMENTS),
     )
+
+
+def variables_key(variables: Mapping[str, Any] | None) -> bytes | None:
+    """Variables as part of the key of what is worked out once per document and variables
+    (query limits, plans of operations); None when they are too long to keep (a polygon), or
+    not text JSON can write (half a surrogate pair: the limits refuse it)."""
+    try:
+        key = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return None
+    return key if len(key) <= MAX_KEPT_VARIABLES else None

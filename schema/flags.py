@@ -12,6 +12,7 @@ from geo import days, flag_counts, flag_writes, signboards, targets
 from geo.errors import BadInput
 from geo.flag_rules import ResumptionReport
 from geo.targets import FLAGGED, Target, TargetKind
+from schema.context import Context
 from schema.types import (
     Area,
     Ctx,
@@ -69,6 +70,13 @@ class ResumptionInput:
         return ResumptionReport(self.status, self.staff_returned, self.capacity_pct, self.problems)
 
 
+async def read_flag_counts(
+    context: Context, area_code: str | None, day: date | None
+) -> list[flag_counts.AreaFlagCounts]:
+    # Counts are public (DOMAIN.md): every caller gets the same answer.
+    return await context.run(flag_counts.flag_counts, area_code, day)
+
+
 def flag_target(target_id: str) -> Target:
     return targets.parse_target(target_id, FLAGGED, "an enterprise or construction site")
 
@@ -82,8 +90,7 @@ class FlagQuery:
     async def flag_counts(
         self, info: Ctx, area_code: str | None = None, date: date | None = None
     ) -> list[AreaFlagCounts]:
-        # Counts are public (DOMAIN.md): every caller gets the same answer.
-        rows = await info.context.run(flag_counts.flag_counts, area_code, date)
+        rows = await read_flag_counts(info.context, area_code, date)
         return [
             AreaFlagCounts(
                 area=Area(row=row.area),

@@ -11,20 +11,29 @@ from typing import Any
 import orjson
 import strawberry
 from cross_web import HTTPException  # what strawberry's HTTP views turn into an error response
-from graphql import ArgumentNode, GraphQLField, GraphQLList, GraphQLOutputType, GraphQLSchema
+from graphql import (
+    ArgumentNode,
+    FieldNode,
+    GraphQLField,
+    GraphQLList,
+    GraphQLOutputType,
+    GraphQLSchema,
+)
 from graphql import GraphQLResolveInfo as RawInfo
+from graphql.execution.values import VariableValues, get_argument_values
 from strawberry.http.websocket_origin import normalize_allowed_origins, normalize_origin
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types import Info
+from strawberry.types.arguments import convert_arguments as convert_resolver_arguments
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.nodes import convert_arguments
 
 __all__ = [
     "HTTPException", "InvalidOperationTypeError", "PassThroughExecution", "PreExecutionError",
     "RawInfo", "arguments", "core_schema", "field_metadata", "normalize_allowed_origins",
-    "normalize_origin", "raw_info",
+    "normalize_origin", "raw_info", "resolver_arguments",
 ]  # fmt: skip
 
 
@@ -50,6 +59,20 @@ def arguments(
 ) -> dict[str, Any]:
     """A field node's arguments as strawberry would pass them, variables bound."""
     return convert_arguments(info, nodes)  # type: ignore[no-any-return]
+
+
+def resolver_arguments(
+    schema: strawberry.Schema, field: GraphQLField, node: FieldNode, variables: VariableValues
+) -> dict[str, Any]:
+    """A field node's arguments as strawberry passes them to the field's resolver: by their
+    Python names, defaults filled in, inputs and enums made the resolver's own types."""
+    definition = (field.extensions or {})[GraphQLCoreConverter.DEFINITION_BACKREF]
+    return convert_resolver_arguments(  # type: ignore[no-any-return]
+        get_argument_values(field, node, variables),
+        definition.arguments,
+        scalar_registry=schema.schema_converter.scalar_registry,
+        config=schema.config,
+    )
 
 
 class PassThroughExecution(StrawberryGraphQLCoreExecutionContext):

@@ -9,13 +9,14 @@ import orjson
 import strawberry
 from sqlalchemy import RowMapping
 
-from geo import layers, queries, targets
+from geo import layers, queries, selection, targets
 from geo.crs import Crs as GeoCrs
 from geo.errors import BadInput
 from geo.filters import Near, SpatialFilter
 from geo.layers import Layer as GeoLayer
 from schema.briefing import BriefingQuery
 from schema.compiled import compiled_edges, edge_selection
+from schema.context import Context
 from schema.flags import FlagQuery
 from schema.inspections import RouteQuery
 from schema.scalars import GeoJSON
@@ -110,17 +111,12 @@ async def _connection(
     first: int | None,
     after: str | None,
 ) -> Connection[N]:
-    limit = info.context.max_page_size
-    first = DEFAULT_PAGE_SIZE if first is None else first
-    if not 0 <= first <= limit:
-        raise BadInput(f"first must be between 0 and {limit}")
-    layer, spatial, colors = node_type.layer, _spatial(where), _flags(flag)
-    caller = info.context.caller
+    context, layer = info.context, node_type.layer
     edge = edge_selection(info, layer)  # None: resolved field by field
-    page = await info.context.run(queries.page, caller, layer, spatial, colors, first, after, edge)
+    page = await read_page(context, layer, where, flag, first, after, edge)
 
     async def counter() -> int:
-        return await info.context.run(queries.count, caller, layer, spatial, colors)
+        return await count_rows(context, layer, where, flag)
 
     return Connection(
         page=[Edge(cursor=row["cursor"], node=node_type(row=row)) for row in page.rows]
@@ -129,6 +125,59 @@ async def _connection(
         page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
         counter=counter,
     )
+
+
+async def read_page(
+    context: Context,
+    layer: GeoLayer,
+    where: SpatialFilterInput | None,
+    flag: list[FlagColor] | None,
+    first: int | None,
+    after: str | None,
+    edge: selection.Fields | None,
+) -> queries.Page:
+    """A connection's page: rows, or with `edge` each row's edge as JSON (schema/compiled.py)."""
+    limit = context.max_page_size
+    first = DEFAULT_PAGE_SIZE if first is None else first
+    if not 0 <= first <= limit:
+        raise BadInput(f"first must be between 0 and {limit}")
+    caller, spatial, colors = context.caller, _spatial(where), _flags(flag)
+    return await context.run(queries.page, caller, layer, spatial, colors, first, after, edge)
+
+
+async def count_rows(
+    context: Context,
+    layer: GeoLayer,
+    where: SpatialFilterInput | None,
+    flag: list[FlagColor] | None,
+) -> int:
+    return await context.run(queries.count, context.caller, layer, _spatial(where), _flags(flag))
+
+
+async def feature_collection(
+    context: Context,
+    layer: GeoLayer,
+    where: SpatialFilterInput | None,
+    crs: GeoCrs | None,
+    limit: int | None,
+) -> orjson.Fragment:
+    """`features`' FeatureCollection as PostGIS wrote it."""
+    most = context.max_features
+    if limit is not None and not 0 <= limit <= most:
+        raise BadInput(f"limit must be between 0 and {most}")
+    # Without a limit, a map gets every feature or an error, never a silent cut.
+    chosen = most + 1 if limit is None else limit
+    collection = await context.run(
+        queries.feature_collection,
+        context.caller,
+        layer,
+        _spatial(where),
+        crs or GeoCrs.WGS84,
+        chosen,
+    )
+    if collection.features > most:
+        raise BadInput(f"more than {most} features match; narrow the filter or pass a limit")
+    return orjson.Fragment(collection.json)
 
 
 async def _listing(info: Ctx, node_type: type[N], where: SpatialFilterInput | None) -> list[N]:
@@ -217,19 +266,5 @@ class Query(FlagQuery, RouteQuery, BriefingQuery):
         crs: Crs | None = GeoCrs.WGS84,
         limit: int | None = None,
     ) -> GeoJSON:
-        most = info.context.max_features
-        if limit is not None and not 0 <= limit <= most:
-            raise BadInput(f"limit must be between 0 and {most}")
-        # Without a limit, a map gets every feature or an error, never a silent cut.
-        chosen = most + 1 if limit is None else limit
-        collection = await info.context.run(
-            queries.feature_collection,
-            info.context.caller,
-            layer.data,
-            _spatial(where),
-            crs or GeoCrs.WGS84,
-            chosen,
-        )
-        if collection.features > most:
-            raise BadInput(f"more than {most} features match; narrow the filter or pass a limit")
-        return orjson.Fragment(collection.json)  # type: ignore[return-value]  # JSON as built
+        fragment = await feature_collection(info.context, layer.data, where, crs, limit)
+        return fragment  # type: ignore[return-value]  # JSON as built

@@ -41,7 +41,9 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
+from geo.prepared import prepared
 from schema import framework
+from schema.documents import variables_key
 from schema.query_cost import QUERY_TOO_COMPLEX, QUERY_TOO_DEEP, CostWalk, Refused
 from schema.suggestions import NoSuggestions
 
@@ -114,24 +116,8 @@ class QueryLimits(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        assert context.graphql_document is not None  # validation only follows a parse
         try:
-            _check_selections(context.graphql_document)
-            _check_variables(context.variables or {}, self.limits.max_string_chars)
-            walk = CostWalk(
-                framework.core_schema(context.schema),
-                context.graphql_document,
-                self.limits.list_size,
-                self.limits.max_page_size,
-            )
-            cost = walk.run(context.variables or {})
-            if cost > self.limits.max_cost:
-                raise Refused(
-                    QUERY_TOO_COMPLEX,
-                    f"the query's estimated cost is {cost:,}, above the maximum of"
-                    f" {self.limits.max_cost:,}: ask for smaller pages (first) or fewer"
-                    " nested lists",
-                )
+            sound = self._passed(context)
         except Refused as refusal:
             # Set before validation, these errors stand in for it: validation does not run.
             context.pre_execution_errors = [refusal.error]
@@ -139,10 +125,39 @@ class QueryLimits(SchemaExtension):
             # strawberry's limiters walk as many fields as the walk did, now known to be few. They
             # assume every spread names a fragment and none spreads itself: where that fails,
             # graphql-core's own rules say so, and the limiters stay out.
-            limiters = _limiters(self.limits) if walk.sound else ()
+            limiters = _limiters(self.limits) if sound else ()
             strings = _long_literals(self.limits.max_string_chars)
             context.validation_rules = (*context.validation_rules, *limiters, strings)
         yield
+
+    def _passed(self, context: Any) -> bool:
+        """Refused, or whether the document's fragments are sound. The shape, strings and cost
+        depend on the document and the variables only: a pass is kept for them."""
+        variables = variables_key(context.variables)
+        if variables is None:
+            return self._check(context)
+        key = ("limits", self.limits, context.schema, context.query, variables)
+        return prepared(key, lambda: (self._check(context),))[0]
+
+    def _check(self, context: Any) -> bool:
+        assert context.graphql_document is not None  # validation only follows a parse
+        _check_selections(context.graphql_document)
+        _check_variables(context.variables or {}, self.limits.max_string_chars)
+        walk = CostWalk(
+            framework.core_schema(context.schema),
+            context.graphql_document,
+            self.limits.list_size,
+            self.limits.max_page_size,
+        )
+        cost = walk.run(context.variables or {})
+        if cost > self.limits.max_cost:
+            raise Refused(
+                QUERY_TOO_COMPLEX,
+                f"the query's estimated cost is {cost:,}, above the maximum of"
+                f" {self.limits.max_cost:,}: ask for smaller pages (first) or fewer"
+                " nested lists",
+            )
+        return walk.sound
 
 
 def _check_selections(document: DocumentNode) -> None:

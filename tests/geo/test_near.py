@@ -1,5 +1,6 @@
-"""Nearest first with within_nearest: the same pages as every row's geodesic distance (pyproj)
-sorted, for any scope, flag and cursor, while the candidates walk the GiST index."""
+"""Nearest first with within_nearest: queries.page gives the same pages as every row's geodesic
+distance (pyproj) sorted, for any scope, flag and cursor, while the candidates walk the GiST
+index."""
 
 from __future__ import annotations
 
@@ -8,13 +9,12 @@ from typing import Any
 
 import pytest
 from pyproj import Geod
-from sqlalchemy import Connection, and_, or_, select, text
+from sqlalchemy import Connection, select, text
 
 from bench.statements import compiled
-from geo import layers
-from geo.filters import Near, SpatialFilter, within_nearest
+from geo import layers, queries
+from geo.filters import Near, SpatialFilter, compile_filter, within_nearest
 from geo.models import Role
-from geo.queries import filtered
 from geo.scope import Caller
 
 GEOD = Geod(ellps="WGS84")
@@ -35,28 +35,15 @@ def pages(
     first: int,
     count: int,
 ) -> list[list[int]]:
-    """`count` pages of `first` ids, nearest first, each after the last, as queries.page does."""
+    """`count` pages of `first` ids, nearest first, each after the last (queries.page)."""
     found: list[list[int]] = []
-    cursor: tuple[float, int] | None = None
+    after: str | None = None
     for _ in range(count):
-        clauses, distance = filtered(db, caller, ENTERPRISES, spatial, flag)  # type: ignore[arg-type]
-        assert distance is not None
-        id_ = ENTERPRISES.table.c.id
-        if cursor is not None:
-            key, last = cursor
-            clauses.append(or_(distance > key, and_(distance == key, id_ > last)))
-        clauses.append(within_nearest(ENTERPRISES, spatial, clauses, first + 1))
-        query = (
-            select(id_, distance.label("d"))
-            .where(*clauses)
-            .order_by(distance, id_)
-            .limit(first + 1)
-        )
-        rows = db.execute(query).all()[:first]
-        found.append([row.id for row in rows])
-        if not rows:
+        page = queries.page(db, caller, ENTERPRISES, spatial, flag, first, after)  # type: ignore[arg-type]
+        found.append([row["id"] for row in page.rows])
+        if not page.rows:
             break
-        cursor = (rows[-1].d, rows[-1].id)
+        after = page.end_cursor
     return found
 
 
@@ -98,8 +85,8 @@ def test_the_candidates_leave_the_ellipsoid_to_the_page(db: Connection) -> None:
     """The planner cannot estimate an ellipsoidal ST_DWithin: among the candidates it would
     sort every row within the radius rather than walk the index. So near's clause (a planar
     and an ellipsoidal ST_DWithin) is not among them; the one left is the bound's own."""
-    clauses, _ = filtered(db, DISTRICT, ENTERPRISES, near(2000), None)  # type: ignore[arg-type]
-    bound = within_nearest(ENTERPRISES, near(2000), clauses, 51)
+    filtered = compile_filter(db, ENTERPRISES, near(2000))  # type: ignore[arg-type]
+    bound = within_nearest(ENTERPRISES, filtered, filtered.clauses, 51)
     sql = compiled(select(ENTERPRISES.table.c.id).where(bound))[0]
     assert "ORDER BY enterprise.geom <-> " in sql
     assert sql.count("ST_DWithin(") == 1

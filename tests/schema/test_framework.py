@@ -8,11 +8,14 @@ import inspect
 import orjson
 from graphql import GraphQLSchema, parse
 from graphql.execution.executor import Executor as CoreExecutor
+from graphql.execution.values import get_variable_values
 from strawberry.types import Info
 
 from api.app import query_limits
 from api.settings import get_settings
+from geo.crs import Crs
 from schema import build_schema, framework
+from schema.query import Layer, SpatialFilterInput
 
 
 def test_strawberry_info_wraps_graphql_cores_as_raw_info():
@@ -40,6 +43,25 @@ def test_arguments_bind_variables_as_strawberry_does():
 
     # A literal comes back as its source text; compiled.py reads only `crs`, an enum.
     assert framework.arguments(Raw(), node.arguments) == {"crs": "GCJ02", "n": "3"}  # type: ignore[arg-type]
+
+
+def test_resolver_arguments_are_what_strawberry_passes_a_resolver():
+    schema = build_schema(query_limits(get_settings()))
+    core = framework.core_schema(schema)
+    operation = parse("query ($w: SpatialFilter) { features(layer: AREAS, where: $w) }")
+    definition = operation.definitions[0]
+    variables = get_variable_values(
+        core,
+        definition.variable_definitions,  # type: ignore[attr-defined]
+        {"w": {"bbox": [119.5, 25.8, 119.6, 25.9]}},
+    )
+    node = definition.selection_set.selections[0]  # type: ignore[attr-defined]
+    field = core.query_type.fields["features"]  # type: ignore[union-attr]
+    arguments = framework.resolver_arguments(schema, field, node, variables)  # type: ignore[arg-type]
+    assert arguments["layer"] is Layer.AREAS and arguments["limit"] is None
+    assert isinstance(arguments["where"], SpatialFilterInput)
+    assert arguments["where"].bbox == [119.5, 25.8, 119.6, 25.9]
+    assert arguments["crs"] is Crs.WGS84
 
 
 def test_the_list_completion_overridden_keeps_graphql_cores_signature():
