@@ -66,21 +66,27 @@ class CompiledOperations(SchemaExtension):
         execution = self.execution_context
         context = execution.context
         if isinstance(context, Context) and not context.websocket and execution.result is None:
-            data = await answer(execution, context)
-            if data is not None:
-                execution.result = ExecutionResult(data=data, errors=None)
+            execution.result = await answer(execution, context)
         yield
 
 
-async def answer(execution: ExecutionContext, context: Context) -> dict[str, Any] | None:
-    """The query's `data`, or None when it is to be resolved field by field."""
+async def answer(execution: ExecutionContext, context: Context) -> ExecutionResult | None:
+    """The query's result, or None when it is to be resolved field by field."""
     reads = plan(execution)
     if reads is None:
         return None
-    try:
-        return {response_key: await read(context) for response_key, read in reads}
-    except (FugongError, DBAPIError, NotCompiled):
-        return None  # field by field, which reports the error where it belongs
+    data: dict[str, Any] = {}
+    for response_key, read in reads:
+        try:
+            data[response_key] = await read(context)
+        except (FugongError, NotCompiled):
+            return None  # field by field, which reports the error where it belongs
+        except DBAPIError as error:
+            # Not again field by field: a timeout or an outage would be waited for twice.
+            # schema/errors.py codes it as it codes a resolver's.
+            failed = GraphQLError(str(error.orig), path=[response_key], original_error=error)
+            return ExecutionResult(data=None, errors=[failed])
+    return ExecutionResult(data=data, errors=None)
 
 
 def plan(execution: ExecutionContext) -> list[tuple[str, Read]] | None:
