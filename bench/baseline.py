@@ -65,7 +65,7 @@ async def scenario(request: Request) -> Response:
     body = await run_in_threadpool(run, request.app.state.pool, statement)
     kind = (
         "application/vnd.mapbox-vector-tile"
-        if name.startswith(("e_tile", "h_map"))
+        if name.startswith(("e_tile", "h_tile"))
         else "application/geo+json"
         if name.startswith("j_ogc")
         else "application/json"

@@ -279,30 +279,21 @@ def all_scenarios(bbox: list[float], token: str, zone: Zone | None) -> list[Scen
                 ["counts", day],
             )
         )
-    for zoom in TILE_ZOOMS:
-        z, x, y = tile_at(zoom, *CENTRE)
-        found.append(
-            Scenario(
-                f"e_tile_z{z}",
-                f"(e) GET /tiles/enterprises/{z}/{x}/{y}.mvt",
-                Request("GET", f"/tiles/enterprises/{z}/{x}/{y}.mvt", None, auth),
-                raw(f"e_tile_z{z}"),
-                None,
-                ["tile", z, x, y],
+    for letter, crs in (("e", None), ("h", MAP_CRS)):  # (h): the tiles of (e) as /map asks
+        for zoom in TILE_ZOOMS:
+            z, x, y = tile_at(zoom, *CENTRE)
+            path = f"/tiles/enterprises/{z}/{x}/{y}.mvt" + (f"?crs={crs}" if crs else "")
+            name = f"{letter}_tile_z{z}"
+            found.append(
+                Scenario(
+                    name,
+                    f"({letter}) GET {path}" if crs is None else f"(h) /map in {crs}: GET {path}",
+                    Request("GET", path, None, auth),
+                    raw(name),
+                    None,
+                    ["tile", z, x, y, *([crs] if crs else [])],
+                )
             )
-        )
-    for zoom in TILE_ZOOMS:
-        z, x, y = tile_at(zoom, *CENTRE)
-        found.append(
-            Scenario(
-                f"h_map_z{z}",
-                f"(h) /map in {MAP_CRS}: GET /tiles/enterprises/{z}/{x}/{y}.mvt?crs={MAP_CRS}",
-                Request("GET", f"/tiles/enterprises/{z}/{x}/{y}.mvt?crs={MAP_CRS}", None, auth),
-                raw(f"h_map_z{z}"),
-                None,
-                ["tile", z, x, y, MAP_CRS],
-            )
-        )
     found += briefing(auth, raw)
     found += ogc_items(bbox, raw)
     if zone is not None:
