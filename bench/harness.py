@@ -142,13 +142,14 @@ def pulls(
         note = f"PatrolZone:{zone.id}, {zone.due} targets due: not pulled (over {MAX_PULLED_DUE})"
         return note, "not pulled", None
     before = scenarios.solves(database_url, zone)
-    failure, took, _ = check(base_url, request)
+    failure, took, size = check(base_url, request)
     if failure is not None:
         return f"PatrolZone:{zone.id}: {failure[:300]}", "fails (see log)", None
     after = scenarios.solves(database_url, zone)
     note = (
-        f"PatrolZone:{zone.id}, {zone.due} targets due; pulls before the load: the first "
-        f"{took[0] * 1000:.0f} ms, the next two {statistics.median(took[1:]) * 1000:.0f} ms"
+        f"PatrolZone:{zone.id}, {zone.due} targets due ({size:,} bytes); pulls before the load: "
+        f"the first {took[0] * 1000:.0f} ms, the next two "
+        f"{statistics.median(took[1:]) * 1000:.0f} ms"
     )
     if before is None or after is None:
         note += "; this build stores no plans, so every pull solves"

@@ -181,8 +181,8 @@ def _page_query(
     else:
         row = selection.Row(layer, caller, shown_distance, cursor)
         columns = [selection.json_object(row, edge).cast(String).label("edge")]
-    order = [chosen.c.sort_key, chosen.c.id]
-    query = (
+    order: list[ColumnElement[Any]] = [chosen.c.sort_key, chosen.c.id]
+    query: Select[Any] = (
         select(*columns, cursor.label("cursor"))
         .select_from(layer.table.join(chosen, chosen.c.id == id_column))
         .order_by(*order)
