@@ -128,7 +128,7 @@ def counted_page(
     answers both (OGC API's numberMatched) pays one round trip, and no row passes through
     Python on its way out."""
     clauses, distance = filtered(session, caller, layer, None, None, more)
-    matched = select(func.count()).select_from(layer.table).where(*clauses).scalar_subquery()
+    matched = _count_query(layer, clauses).scalar_subquery()
     query, order = _page_query(caller, layer, None, list(clauses), distance, first, after, edge)
     rows = query.add_columns(func.row_number().over(order_by=order).label("n")).subquery()
     kept = rows.c.n <= first
@@ -199,9 +199,11 @@ def count(
     more: Sequence[ColumnElement[bool]] = (),
 ) -> int:
     clauses, _ = filtered(session, caller, layer, spatial, flag, more)
-    return session.execute(
-        select(func.count()).select_from(layer.table).where(*clauses)
-    ).scalar_one()
+    return session.execute(_count_query(layer, clauses)).scalar_one()
+
+
+def _count_query(layer: Layer, clauses: Sequence[ColumnElement[bool]]) -> Select[int]:
+    return select(func.count()).select_from(layer.table).where(*clauses)
 
 
 def listing(
