@@ -31,8 +31,8 @@ READ_ONLY = (
 )
 
 
-# Written only by a trigger that runs as the owner (the hash chains of the logs).
-NO_ACCESS = ("history_chain",)
+# Written only by triggers that run as the owner (the hash chains of the logs).
+NO_ACCESS = ("history_chain", "history_pending", "history_due")
 
 
 def create_statement(role: str) -> str:

@@ -8,14 +8,14 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import cql2
 from sqlalchemy import ColumnElement, String, and_, false, not_, or_, true
 from sqlalchemy.orm import Session
 
+from geo import days
 from geo.errors import BadInput, NotFound
 from geo.features import AREA_CODE, Collection, Frame, json_schema
 from geo.filters import Near, SpatialFilter, compile_filter
@@ -28,7 +28,6 @@ MAX_ARGUMENTS = 1_000  # members of an IN list, terms of an AND
 # ~25 MB: filters are parsed on a thread of their own with this much (address space only).
 PARSER_STACK_BYTES = 64 * 1024 * 1024
 GEOMETRY = "geometry"
-DISTRICT_TIME = ZoneInfo("Asia/Shanghai")  # a date alone is a day of the district
 METRES = {"meters": 1.0, "metres": 1.0, "m": 1.0, "kilometers": 1000.0, "km": 1000.0}
 COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
     "=": lambda a, b: a == b,
@@ -110,8 +109,7 @@ def _bounds(text: str) -> tuple[datetime, datetime]:
             day = date.fromisoformat(text)
         except ValueError:
             raise BadInput(f"{text!r} is not a date such as 2020-02-27") from None
-        start = datetime.combine(day, time(), DISTRICT_TIME)
-        return start, start + timedelta(days=1)
+        return days.day_bounds(day)
     instant = _instant(text)
     return instant, instant + timedelta(microseconds=1)
 

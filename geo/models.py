@@ -554,8 +554,8 @@ TILE_CACHE = Table(
 # No columns: a lock that orders tile builders against the triggers that drop tiles.
 TILE_CACHE_GUARD = Table("tile_cache_guard", Base.metadata)
 
-# A hash chain through flag_change and audit_log, kept by a deferred trigger (migration 0015,
-# migrations/sql/history_chain.sql); `fugong verify-history` walks it.
+# A hash chain through flag_change and audit_log, linked at commit (migrations 0015 and 0016,
+# migrations/sql/history_chain*.sql); `fugong verify-history` walks it.
 HISTORY_CHAIN = Table(
     "history_chain",
     Base.metadata,
@@ -565,6 +565,20 @@ HISTORY_CHAIN = Table(
     Column("prev", LargeBinary),
     Column("hash", LargeBinary, nullable=False),
     UniqueConstraint("log", "row_id", name="history_chain_log_row_id_key"),
+)
+
+# A transaction's log rows waiting for their links, and the transactions that have some: both
+# empty outside a transaction (migration 0016).
+HISTORY_PENDING = Table(
+    "history_pending",
+    Base.metadata,
+    Column("xact", BigInteger, nullable=False),
+    Column("log", Text, nullable=False),
+    Column("row_id", BigInteger, nullable=False),
+    Index("history_pending_xact", "xact"),
+)
+HISTORY_DUE = Table(
+    "history_due", Base.metadata, Column("xact", BigInteger, primary_key=True, autoincrement=False)
 )
 
 # Failed logins per account and per client address (geo/throttle.py, migration 0015).

@@ -49,6 +49,7 @@ def _scope_policy(table: str) -> str:
 
 def upgrade() -> None:
     op.execute(sql_file("history_chain.sql"))
+    op.execute(sql_file("history_chain_row.sql"))
     for table in CHAINED:
         # The rows already there are chained in id order.
         op.execute(

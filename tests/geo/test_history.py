@@ -34,6 +34,45 @@ def test_a_committed_change_extends_the_chain(db, gql):
     assert after.intact and after.rows == before.rows + 1 and after.head != before.head
 
 
+def test_a_transaction_is_linked_once_at_commit_in_id_order(db):
+    """Rows of several statements on both logs, one of them undone by a savepoint, are linked
+    in one pass when the transaction's constraints are checked, after the chain as it stood."""
+    before = {table: history.verify(db, table) for table in history.CHAINED}
+    insert_changes = text(
+        "INSERT INTO flag_change (enterprise_id, to_color, reason, at, actor, source)"
+        " SELECT id, 'GREEN', 'bulk', now(), 'rules', 'RULE' FROM enterprise"
+        " ORDER BY id LIMIT :n RETURNING id"
+    )
+    insert_audit = text(
+        "INSERT INTO audit_log (account_id, action, target, fields)"
+        " SELECT (SELECT min(id) FROM account), 'READ', 'Enterprise:' || i, '{contact}'"
+        " FROM generate_series(1, :n) i RETURNING id"
+    )
+    added = {"flag_change": [], "audit_log": []}
+    added["flag_change"] += db.execute(insert_changes, {"n": 3000}).scalars().all()
+    added["audit_log"] += db.execute(insert_audit, {"n": 2000}).scalars().all()
+    with db.begin_nested() as undone:
+        db.execute(insert_changes, {"n": 10})
+        undone.rollback()
+    for _ in range(5):
+        added["flag_change"] += db.execute(insert_changes, {"n": 1}).scalars().all()
+    assert db.execute(text("SELECT count(*) FROM history_due")).scalar_one() == 1
+
+    db.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")
+
+    for table, ids in added.items():
+        after = history.verify(db, table)
+        assert after.intact and after.rows == before[table].rows + len(ids), after
+        links = db.execute(text(
+            "SELECT row_id FROM history_chain WHERE log = :log AND position > :head"
+            " ORDER BY position"
+        ), {"log": table, "head": before[table].rows}).scalars().all()  # fmt: skip
+        assert links == sorted(ids)
+    assert db.execute(text(
+        "SELECT (SELECT count(*) FROM history_pending) + (SELECT count(*) FROM history_due)"
+    )).scalar_one() == 0  # fmt: skip
+
+
 def _tamper(db: Connection, statement: str, row_id: int) -> None:
     db.exec_driver_sql("ALTER TABLE flag_change DISABLE TRIGGER USER")
     db.execute(text(statement), {"id": row_id})
@@ -94,10 +133,11 @@ def test_a_row_slipped_in_past_the_trigger_is_reported(db):
     assert (verdict.broken_id, verdict.why) == (row_id, "this row was added outside the chain")
 
 
-def test_the_serving_role_cannot_touch_the_chain(db):
+@pytest.mark.parametrize("table", ["history_chain", "history_pending", "history_due"])
+def test_the_serving_role_cannot_touch_the_chain(db, table):
     db.exec_driver_sql("SET LOCAL ROLE fugong_app")
     with pytest.raises(Exception, match="permission denied"):
-        db.execute(text("DELETE FROM history_chain"))
+        db.execute(text(f"DELETE FROM {table}"))  # noqa: S608
 
 
 def test_the_command_reports_an_intact_history(engine):

@@ -1,5 +1,6 @@
 """Every role × every SpatialFilter member, alone and combined × every door: typed lists,
-`features`, `node`, tiles (with their query parameters), route exports and subscriptions.
+`features`, `node`, the OGC API's items, tiles (with their query parameters), route exports and
+subscriptions.
 No error but the coded ones, and each answer equal to an independent computation: shapely and
 pyproj on the rows' geometries, prcoords for the Chinese datums, area subtrees walked in Python.
 
@@ -25,7 +26,9 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine, text
 from websockets.sync.client import connect
 
+from geo import layers
 from geo.db import make_engine
+from tests.api.test_ogc import EPSG, OGC, every
 from tests.api.test_tiles import gdal_features, tile_bounds, tile_of
 from tests.conftest import GraphQLClient
 from tests.live import PROTOCOL, login, post, ws_url
@@ -305,6 +308,62 @@ def test_lists_and_features(world, clients, role, case):
                     door,
                     layer,
                 )
+
+
+# The OGC API takes the filters in its own CRSs (EPSG:4490 latitude first) and has no Chinese
+# datums: GCJ-02 and BD-09 cases are GraphQL's alone.
+OGC_CRS = {"WGS84": "http://www.opengis.net/def/crs/OGC/1.3/CRS84", "CGCS2000": f"{EPSG}4490",
+           "WEB_MERCATOR": f"{EPSG}3857"}  # fmt: skip
+OGC_CASES = [case for case in CASES if case.crs in OGC_CRS]
+
+
+def ogc_params(case: Case) -> dict[str, Any]:
+    """The case as OGC API parameters: `bbox` with `bbox-crs`, the rest as one CQL2 filter."""
+    crs, where = OGC_CRS[case.crs], case.where()
+    lat_lon = case.crs == "CGCS2000"
+
+    def axes(shape: BaseGeometry) -> BaseGeometry:
+        return shapely.transform(shape, lambda points: points[:, ::-1]) if lat_lon else shape
+
+    params: dict[str, Any] = {"limit": 1000}
+    if "bbox" in where:
+        low, high = where["bbox"][:2], where["bbox"][2:]
+        params.update({"bbox": ",".join(map(str, axes(shapely.box(*low, *high)).bounds)),
+                       "bbox-crs": crs})  # fmt: skip
+    parts = [f"areaCode = '{case.area_code}'"] if case.area_code else []
+    for member, predicate in (("within", "S_WITHIN"), ("intersects", "S_INTERSECTS")):
+        if member in where:
+            parts.append(f"{predicate}(geometry, {axes(shapely.geometry.shape(where[member])).wkt})")
+    if "near" in where:
+        point = axes(shapely.geometry.shape(where["near"]["point"]))
+        parts.append(f"S_DWITHIN(geometry, {point.wkt}, {where['near']['radiusMeters']}, meters)")
+    if parts:
+        params.update({"filter": " AND ".join(parts), "filter-lang": "cql2-text",
+                       "filter-crs": crs})  # fmt: skip
+    return params
+
+
+@pytest.mark.parametrize("case", OGC_CASES, ids=[case.name for case in OGC_CASES])
+@pytest.mark.parametrize("role", ROLES)
+def test_ogc_items(world, client, tokens, role, case):
+    """Each collection's items under the role and filter are the rows its GraphQL lists hold;
+    a collection the role may not see is 404, never rows."""
+    headers = {} if role == "anonymous" else {"Authorization": f"Bearer {tokens[role]}"}
+
+    def get(path: str, **params: Any) -> Any:
+        return client.get(f"{OGC}{path}", params=params or None, headers=headers)
+
+    for layer in LAYERS:
+        chosen, unsure, _ = matches(world, layer, case)
+        expected = world.seen(layer, role) & chosen
+        path = f"/collections/{getattr(layers, layer).plural}/items"
+        if SEES[layer][ROLES.index(role)] == "none":
+            assert get(path, **ogc_params(case)).status_code == 404, (layer, role)
+            continue
+        features, matched = every(get, path, **ogc_params(case))
+        ids = [_number(feature["id"]) for feature in features]
+        assert len(ids) == len(set(ids)) and set(matched) == {len(ids)}, layer
+        assert set(ids) - unsure == expected - unsure, layer
 
 
 def test_node_shows_each_role_what_its_lists_show(world, clients):
