@@ -31,8 +31,6 @@ def sqlalchemy_url(url: str) -> str:
 SESSION_OPTIONS = "-c timezone=Asia/Shanghai -c max_parallel_workers_per_gather=0"
 
 
-
-
 @dataclass(frozen=True)
 class Timeouts:
     """The server's limits on a serving connection (0: none): a statement, a wait for a lock,

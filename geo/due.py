@@ -152,6 +152,12 @@ def _zone_targets(kind: TargetKind, spec: Kind) -> str:
         last = f"greatest({last}, CASE WHEN t.{kept} < :day_end THEN t.{kept} END)"
     held = ", ".join(f"{sql} AS {name}" for name, sql in facts.items())
     in_zone = " OR ".join(f"ST_Intersects({g}, zone.boundary)" for g in spec.in_zone)
+    if spec.box is not None:  # implied by the point being in the zone: only a way in
+        x, y = spec.box
+        in_zone = (
+            f"{x} BETWEEN zone.xmin AND zone.xmax AND {y} BETWEEN zone.ymin AND zone.ymax"
+            f" AND ({in_zone})"
+        )
     place = f"ST_X({spec.point}) AS lon, ST_Y({spec.point}) AS lat"
     return (
         f"SELECT '{kind.name}' AS kind, t.id, {spec.name} AS name, {place}, {held},"  # noqa: S608
@@ -160,11 +166,15 @@ def _zone_targets(kind: TargetKind, spec: Kind) -> str:
 
 
 # The zone's targets of every kind, each with its latest visit before the end of the day, from
-# a CTE `zone` holding the zone's `boundary`. Each probe of `inspection` uses its target index.
-# geo/routing/inputs.py reads it too.
+# a CTE `zone` holding the zone's `boundary` and its box (ZONE_BOX). Each probe of `inspection`
+# uses its target index. geo/routing/inputs.py reads it too.
 ZONE_TARGETS = "\nUNION ALL\n".join(_zone_targets(kind, spec) for kind, spec in KINDS.items())
+ZONE_BOX = (
+    "ST_XMin(z.boundary) AS xmin, ST_XMax(z.boundary) AS xmax,"
+    " ST_YMin(z.boundary) AS ymin, ST_YMax(z.boundary) AS ymax"
+)
 _CANDIDATES = text(
-    "WITH zone AS (SELECT boundary FROM patrol_zone WHERE id = :zone_id)"  # noqa: S608 (constants)
+    f"WITH zone AS (SELECT z.boundary, {ZONE_BOX} FROM patrol_zone z WHERE z.id = :zone_id)"  # noqa: S608 (constants)
     + ZONE_TARGETS
 )
 

@@ -160,4 +160,3 @@ class Listener:
                 await self._task
             self._task = None
         self._drop()
-

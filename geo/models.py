@@ -18,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Computed,
     Date,
     DateTime,
     Enum,
@@ -201,8 +202,12 @@ class RentalProperty(Base):
     tenants_home_observation: Mapped[int] = mapped_column(Integer, default=0)
     last_inspected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     area_id = _area_fk()
+    # The point's coordinates for a zone's box under row-level security (geo/targets.py `box`).
+    lon: Mapped[float] = mapped_column(Float, Computed("ST_X(geom)", persisted=True))
+    lat: Mapped[float] = mapped_column(Float, Computed("ST_Y(geom)", persisted=True))
 
     __table_args__ = (
+        Index("ix_rental_property_lon_lat", "lon", "lat"),
         CheckConstraint(
             "tenants_total >= 0 AND tenants_out_of_province BETWEEN 0 AND tenants_total"
             " AND tenants_home_observation BETWEEN 0 AND tenants_total",
@@ -510,6 +515,7 @@ ROUTE_PLAN = Table(
     Column("planned_at", DateTime(timezone=True), nullable=False),
     Column("solve_ms", Integer, nullable=False),
     Column("solves", Integer, nullable=False, server_default=text("1")),
+    Column("inputs", Text),  # geo/routing/stored.py: what the plan was last checked against
     CheckConstraint("inspectors > 0", name="route_plan_inspectors_check"),
     CheckConstraint("shift_minutes > 0", name="route_plan_shift_minutes_check"),
 )

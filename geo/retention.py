@@ -29,8 +29,10 @@ class Retention:
     def storable(self, day: date) -> bool:
         """Whether a plan for `day` may be stored; others are solved and answered, not kept."""
         now = today()
-        return now - timedelta(days=self.plan_days_back) <= day <= now + timedelta(
-            days=self.plan_days_ahead
+        return (
+            now - timedelta(days=self.plan_days_back)
+            <= day
+            <= now + timedelta(days=self.plan_days_ahead)
         )
 
 

@@ -44,6 +44,11 @@ class Kind:
     # SQL per Candidate field the kind has (geo/due.py): the others read as their default.
     facts: Mapping[str, str] = field(default_factory=dict)
     visited_at: str | None = None  # a column keeping the last visit on the row itself, if any
+    # Columns of the point's lon and lat, for a table whose reads row-level security filters:
+    # PostGIS operators are not LEAKPROOF, so under a policy the planner may not take them into
+    # an index scan, and a zone's targets would be a scan of the whole table; comparisons of
+    # floats are LEAKPROOF, and a btree on these gives the zone's box instead.
+    box: tuple[str, str] | None = None
 
     @property
     def fenced_inside(self) -> bool:
@@ -88,6 +93,7 @@ KINDS: dict[TargetKind, Kind] = {
         name="'rental property #' || t.id",  # never its address: that is personal data
         facts={"filed": "t.filed", "tenants_out_of_province": "t.tenants_out_of_province"},
         visited_at="last_inspected_at",
+        box=("t.lon", "t.lat"),
     ),
 }
 FLAGGED = tuple(kind for kind, spec in KINDS.items() if spec.flagged)  # what flies a flag

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 from datetime import UTC, date, datetime
 from typing import Annotated
 
+import orjson
 import shapely
 import strawberry
 from sqlalchemy.orm import Session
@@ -15,13 +17,22 @@ from geo import geometry, inspections, layers, queries, targets
 from geo.crs import Crs as GeoCrs
 from geo.due import Priority as GeoPriority
 from geo.routing import InspectionPlan as Plan
+from geo.routing import (
+    PlanKey,
+    StoredPlan,
+    links,
+    plan_key,
+    rest_of_day,
+    reused_plan,
+    solved_plan,
+)
 from geo.routing import Route as PlannedRoute
 from geo.routing import RouteStop as PlannedStop
-from geo.routing import StoredPlan, links, plan_key, rest_of_day, reused_plan, solved_plan
 from geo.routing.access import MAX_INSPECTORS
 from geo.routing.codec import plan_targets
 from schema.flags import ResumptionInput
 from schema.query_cost import LIST_SIZE
+from schema.route_shape import route_shape
 from schema.scalars import GeoJSON
 from schema.types import (
     Crs,
@@ -155,11 +166,15 @@ class InspectionProgress:
 @strawberry.type
 class InspectionPlan:
     stored: strawberry.Private[StoredPlan]
-    done: strawberry.Private[list[tuple[int, str]]]  # today's inspections in the zone
+    key: strawberry.Private[PlanKey]
 
     @property
     def plan(self) -> Plan:
         return self.stored.plan
+
+    async def done(self, info: Ctx) -> list[tuple[int, str]]:
+        """Today's inspections in the zone, read when a field asks for them."""
+        return await info.context.run(inspections.visited, self.key.zone_id, self.key.day)
 
     @strawberry.field(
         description="When the plan was solved: the same on every pull while the targets due, "
@@ -170,35 +185,40 @@ class InspectionPlan:
 
     @strawberry.field
     async def zone(self, info: Ctx) -> PatrolZone:
-        return PatrolZone(row=await row_of(info, layers.PATROL_ZONES, self.plan.zone_id))
+        return PatrolZone(row=await row_of(info, layers.PATROL_ZONES, self.key.zone_id))
 
     @strawberry.field
     def date(self) -> date:
-        return self.plan.day
+        return self.key.day
 
     @strawberry.field(description="ROAD_NETWORK or STRAIGHT_LINE: what distances were measured on")
     def distance_model(self) -> str:
-        return self.plan.distance_model
+        return self.stored.distance_model
 
     @strawberry.field(description="One per inspector", metadata={LIST_SIZE: MAX_INSPECTORS})
     def routes(self) -> list[Route]:
+        if "routes" in self.stored.answer:  # cut from the stored plan (geo/routing/answer.py)
+            return orjson.Fragment(self.stored.answer["routes"])  # type: ignore[return-value]
         return [Route(route=route, visited=self.stored.visited) for route in self.plan.routes]
 
     @strawberry.field(description="Visits recorded today in the zone, oldest first")
     async def visited(self, info: Ctx) -> list[Inspection]:
-        loads = (row_of(info, layers.INSPECTIONS, inspection) for inspection, _ in self.done)
+        done = await self.done(info)
+        loads = (row_of(info, layers.INSPECTIONS, inspection) for inspection, _ in done)
         rows = await asyncio.gather(*loads)  # one statement for them all
         return [Inspection(row=row) for row in rows if row is not None]
 
     @strawberry.field
-    def progress(self) -> InspectionProgress:
+    async def progress(self, info: Ctx) -> InspectionProgress:
         # A plan keeps the stops visited since it was made; count each target once.
-        targets = {target for _, target in self.done}
+        targets = {target for _, target in await self.done(info)}
         remaining = sum(t.global_id not in targets for t in plan_targets(self.plan))
         return InspectionProgress(due=remaining + len(targets), visited=len(targets))
 
     @strawberry.field(description="Due today but not fitting in the shift, lowest priority first")
     async def unvisited(self, info: Ctx) -> list[InspectionTarget]:
+        if "unvisited" in self.stored.answer:
+            return orjson.Fragment(self.stored.answer["unvisited"])  # type: ignore[return-value]
         # Gathered, so the loader reads them in one statement rather than one each.
         unvisited = self.plan.unvisited
         return list(await asyncio.gather(*(target_node(info, t.kind, t.id) for t in unvisited)))
@@ -260,12 +280,14 @@ class RouteQuery:
         inspectors = 1 if inspectors is None else inspectors
         shift_minutes = 480 if shift_minutes is None else shift_minutes
         key = plan_key(zone_id, date, inspectors, shift_minutes, context.retention)
-        stored = await context.read_else_write(reused_plan, solved_plan, context.caller, key)
+        # A plan reused is answered as cut from the stored one, unless re-planned from here.
+        shape = route_shape(info) if rest_of_day_from is None else None
+        read = functools.partial(reused_plan, shape=shape)
+        stored = await context.read_else_write(read, solved_plan, context.caller, key)
         if rest_of_day_from is not None:
             plan = await context.run(replanned, stored, key.shift_minutes, rest_of_day_from)
-            stored = dataclasses.replace(stored, plan=plan, planned_at=datetime.now(UTC))
-        done = await context.run(inspections.visited, key.zone_id, key.day)
-        return InspectionPlan(stored=stored, done=done)
+            stored = dataclasses.replace(stored, stored=plan, planned_at=datetime.now(UTC))
+        return InspectionPlan(stored=stored, key=key)
 
 
 @strawberry.type

@@ -13,6 +13,7 @@ from geo import layers, scope, targets
 from geo.days import today
 from geo.errors import BadInput
 from geo.retention import Retention
+from geo.routing.answer import Shape
 from geo.routing.stored import PlanKey, StoredPlan, reused, solved
 
 MAX_INSPECTORS = 20
@@ -34,9 +35,12 @@ def plan_key(
 
 
 # The plan is the zone's, the same for every caller; the check is per request.
-def reused_plan(session: Session, caller: scope.Caller, key: PlanKey) -> StoredPlan | None:
+def reused_plan(
+    session: Session, caller: scope.Caller, key: PlanKey, shape: Shape | None = None
+) -> StoredPlan | None:
+    """With the answer cut to `shape` (answer.py) when the plan is reused."""
     scope.require_visit(session, caller, layers.PATROL_ZONES, key.zone_id)
-    return reused(session.connection(), key)
+    return reused(session.connection(), key, shape=shape)
 
 
 def solved_plan(session: Session, caller: scope.Caller, key: PlanKey) -> StoredPlan:

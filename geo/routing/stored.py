@@ -5,25 +5,35 @@ lock, then read what it stored. No state in the process.
 
 A visit during the day does not re-plan: the visited target stays in its place (marked), and
 the plan counts as unchanged while the targets still to visit are those it planned.
+
+A repeated pull is one statement (`reused`): the zone's inputs digested by PostgreSQL
+(inputs.INPUTS) and compared with the digest the plan was last checked against, the answer cut
+from the stored plan (answer.py). Any change of what the rules read (a visit, a flag, a place,
+a report of fever) changes the digest; the next pull then checks the fingerprint on the primary
+(`solved`), stamps the plan with the new digest if it holds, and solves only if it does not.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
 
-from geo.due import DueTarget
+from geo.days import day_bounds
+from geo.due import DueTarget, zone_params
+from geo.routing.answer import Shape, routes_sql, unvisited_sql
 from geo.routing.codec import plan_json, plan_of, plan_targets, target_json
-from geo.routing.inputs import ZoneDay, zone_day
+from geo.routing.inputs import INPUTS, ZONE_DAY_CTES, ZoneDay, zone_day
 from geo.routing.matrix import DETOUR_FACTOR, SPEED_KMH
 from geo.routing.plan import DEFAULT_SETTINGS, InspectionPlan, PlanSettings, solve_zone_day
+from geo.targets import TargetKind
 
 FORMAT = 1  # of the stored JSON and the fingerprint: raise it when either changes
 SOLVE_LIMIT_S = 60  # a solve's statements, and a wait for another request's solve of the key
@@ -44,18 +54,55 @@ class PlanKey:
 
 @dataclass(frozen=True)
 class StoredPlan:
-    plan: InspectionPlan
+    stored: InspectionPlan | Mapping[str, Any]  # the plan, or its JSON (decoded when read)
     planned_at: datetime  # when it was solved; the same on every answer until it is re-solved
     solves: int  # how many times this key has been solved
     visited: frozenset[str]  # global ids of the zone's targets inspected on the day
+    answer: Mapping[str, bytes] = field(default_factory=dict)  # "routes", "unvisited": JSON
+
+    @functools.cached_property
+    def plan(self) -> InspectionPlan:
+        if isinstance(self.stored, InspectionPlan):
+            return self.stored
+        return plan_of(dict(self.stored))
+
+    @property
+    def distance_model(self) -> str:
+        """Without decoding a plan read as JSON."""
+        if isinstance(self.stored, InspectionPlan):
+            return self.stored.distance_model
+        return str(self.stored["distance_model"])
 
 
 def reused(
-    connection: Connection, key: PlanKey, settings: PlanSettings = DEFAULT_SETTINGS
+    connection: Connection,
+    key: PlanKey,
+    settings: PlanSettings = DEFAULT_SETTINGS,
+    shape: Shape | None = None,
 ) -> StoredPlan | None:
-    """The stored plan while its inputs hold, else None. Reads only: a replica will do."""
-    inputs = zone_day(connection, key.zone_id, key.day, settings.rules)
-    return _fresh(connection, key, inputs, settings)
+    """The stored plan while the digest of its inputs holds, else None; with the answer cut
+    to `shape`. One statement; reads only: a replica will do."""
+    cut = []
+    if shape is not None and shape.routes is not None:
+        cut.append(f", CAST({routes_sql(shape.routes)} AS text) AS routes")
+    if shape is not None and shape.unvisited is not None:
+        cut.append(f", CAST({unvisited_sql(shape.unvisited)} AS text) AS unvisited")
+    day_start, _ = day_bounds(key.day)
+    row = connection.execute(
+        text(_REUSE[0] + "".join(cut) + _REUSE[1]),
+        {
+            **vars(key),
+            **zone_params(key.day),
+            "day_start": day_start,
+            "settings": settings_key(settings),
+        },
+    ).first()
+    if row is None:
+        return None
+    answer: dict[str, bytes] = {
+        name: getattr(row, name).encode() for name in ("routes", "unvisited") if name in row._fields
+    }
+    return StoredPlan(row.plan, row.planned_at, row.solves, frozenset(row.visited), answer)
 
 
 def solved(
@@ -81,7 +128,7 @@ def solved(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"), {"name": key.lock_name}
     )
     # Read after the lock: READ COMMITTED shows what a request before us has just stored.
-    inputs = zone_day(connection, key.zone_id, key.day, settings.rules)
+    inputs = zone_day(connection, key.zone_id, key.day, settings.rules, settings_key(settings))
     stored = _fresh(connection, key, inputs, settings)
     if stored is not None:
         return stored
@@ -94,6 +141,7 @@ def solved(
             "inspectors": key.inspectors,
             "shift_minutes": key.shift_minutes,
             "fingerprint": fingerprint(inputs, inputs.due, settings),
+            "inputs": inputs.inputs,
             "plan": json.dumps(plan_json(plan), ensure_ascii=False),
             "solve_ms": solve_ms,
         },
@@ -138,6 +186,16 @@ def fingerprint(inputs: ZoneDay, targets: Iterable[DueTarget], settings: PlanSet
     return hashlib.sha256(encoded.encode()).hexdigest()
 
 
+def settings_key(settings: PlanSettings) -> str:
+    """What of the settings the digest of a plan's inputs holds besides the database's rows."""
+    material = {
+        "format": FORMAT,
+        "settings": _settings(settings),
+        "service_minutes": {k.value: m for k, m in settings.rules.service_minutes.items()},
+    }
+    return json.dumps(material, sort_keys=True)
+
+
 def _settings(settings: PlanSettings) -> dict[str, Any]:
     if settings.matrix is not None:
         raise ValueError("a stored plan's distances follow the zone's roads: leave matrix unset")
@@ -155,7 +213,7 @@ def _fresh(
 ) -> StoredPlan | None:
     row = connection.execute(
         text(
-            "SELECT fingerprint, plan, planned_at, solves FROM route_plan"
+            "SELECT fingerprint, inputs, plan, planned_at, solves FROM route_plan"
             " WHERE zone_id = :zone_id AND day = :day AND inspectors = :inspectors"
             " AND shift_minutes = :shift_minutes"
         ),
@@ -168,18 +226,40 @@ def _fresh(
     kept = [t for t in plan_targets(plan) if t.global_id in inputs.visited]
     if fingerprint(inputs, [*inputs.due, *kept], settings) != row.fingerprint:
         return None
+    if row.inputs != inputs.inputs:  # the plan holds: stamped, so that pulls reuse it at once
+        connection.execute(
+            text(
+                "UPDATE route_plan SET inputs = :inputs WHERE zone_id = :zone_id AND day = :day"
+                " AND inspectors = :inspectors AND shift_minutes = :shift_minutes"
+            ),
+            {**vars(key), "inputs": inputs.inputs},
+        )
     return StoredPlan(plan, row.planned_at, row.solves, inputs.visited)
 
 
 _UPSERT = text(
     """
     INSERT INTO route_plan AS p
-        (zone_id, day, inspectors, shift_minutes, fingerprint, plan, planned_at, solve_ms)
-    VALUES (:zone_id, :day, :inspectors, :shift_minutes, :fingerprint, CAST(:plan AS jsonb),
-            clock_timestamp(), :solve_ms)
+        (zone_id, day, inspectors, shift_minutes, fingerprint, inputs, plan, planned_at, solve_ms)
+    VALUES (:zone_id, :day, :inspectors, :shift_minutes, :fingerprint, :inputs,
+            CAST(:plan AS jsonb), clock_timestamp(), :solve_ms)
     ON CONFLICT (zone_id, day, inspectors, shift_minutes) DO UPDATE
-    SET fingerprint = excluded.fingerprint, plan = excluded.plan,
+    SET fingerprint = excluded.fingerprint, inputs = excluded.inputs, plan = excluded.plan,
         planned_at = excluded.planned_at, solve_ms = excluded.solve_ms, solves = p.solves + 1
     RETURNING planned_at, solves
     """
+)
+
+# The targets inspected on the day, as global ids: the kinds' names as ZONE_TARGETS has them.
+_GLOBAL_ID = "CASE t.kind " + " ".join(f"WHEN '{k.name}' THEN '{k.value}'" for k in TargetKind)
+# The answer's columns (answer.py) go between the two.
+_REUSE = (
+    ZONE_DAY_CTES  # noqa: S608 (constant SQL)
+    + ", seen AS (SELECT coalesce(array_agg(concat("
+    + _GLOBAL_ID
+    + " END, ':', t.id)), '{}') AS ids FROM targets t WHERE t.last_inspected_at >= :day_start)"
+    " SELECT p.plan, p.planned_at, p.solves, seen.ids AS visited",
+    " FROM route_plan p, zone, seen"
+    " WHERE p.zone_id = :zone_id AND p.day = :day AND p.inspectors = :inspectors"
+    " AND p.shift_minutes = :shift_minutes AND p.inputs = " + INPUTS,
 )

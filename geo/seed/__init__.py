@@ -18,6 +18,7 @@ from geo.seed import demo
 from geo.seed.accounts import add_demo_accounts
 from geo.seed.daily import seed_daily
 from geo.seed.load import TABLES, advance_sequences, analyze, copy_batches
+from geo.seed.zones import recut_zones
 
 DEMO_ENTERPRISES = 2000
 DEMO_FIRST_DAY = date(2020, 2, 1)
@@ -37,6 +38,7 @@ def seed(
         raise BadInput("the demo seeds an empty database only: reset() it first")
     total = demo.estimated_rows(enterprises)
     written = copy_batches(connection, demo.batches(enterprises), total, progress)
+    written["patrol_zone"] = recut_zones(connection)  # zones as many as the targets need
     written |= add_demo_accounts(connection)
     for table, rows in seed_daily(connection, enterprises).items():
         written[table] = written.get(table, 0) + rows  # the flag changes of fever cases too

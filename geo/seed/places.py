@@ -14,7 +14,6 @@ DISTRICT_NAME = "长乐区"
 DISTRICT_PINYIN = "Changle Qu"
 
 
-
 class Character(Enum):
     """What a town's economy looks like, which decides the mix of enterprises in it."""
 

@@ -33,8 +33,7 @@ def upgrade() -> None:
     )
     for table in NAMED:
         op.execute(
-            f"CREATE INDEX idx_{table}_name_grams ON {table}"
-            " USING gin (fugong_name_grams(name))"
+            f"CREATE INDEX idx_{table}_name_grams ON {table} USING gin (fugong_name_grams(name))"
         )
     # The sha256 of what a visit was recorded from, so that the same idempotency key sent
     # with another payload is refused rather than answered with the first visit. Rows from

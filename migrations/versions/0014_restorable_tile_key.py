@@ -30,12 +30,16 @@ $$
 
 
 def upgrade() -> None:
-    schema = op.get_bind().execute(
-        text(
-            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
-            " WHERE e.extname = 'postgis'"
+    schema = (
+        op.get_bind()
+        .execute(
+            text(
+                "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
+                " WHERE e.extname = 'postgis'"
+            )
         )
-    ).scalar_one()
+        .scalar_one()
+    )
     quoted = op.get_bind().execute(text("SELECT quote_ident(:s)"), {"s": schema}).scalar_one()
     op.execute(BODY.format(p=f"{quoted}."))
 

@@ -22,12 +22,16 @@ SCOPED = {
     "patrol_zone": ("scope", "ALL", "", "id IN (SELECT unnest(fugong_caller_zone_ids()))"),
     # Recorded a few metres off, over a zone's edge, a visit is still its inspector's.
     "inspection": (
-        "scope", "ALL", "account_id = (SELECT fugong_caller_account()) OR",
+        "scope",
+        "ALL",
+        "account_id = (SELECT fugong_caller_account()) OR",
         IN_ZONES.format("geom"),
     ),
     # An enterprise account's daily reports (health, signboard) touch its own row.
     "enterprise": (
-        "scoped_change", "UPDATE", "id = (SELECT fugong_caller_enterprise()) OR",
+        "scoped_change",
+        "UPDATE",
+        "id = (SELECT fugong_caller_enterprise()) OR",
         IN_ZONES.format("geom"),
     ),
     "construction_site": ("scoped_change", "UPDATE", "", IN_ZONES.format("footprint")),
@@ -97,8 +101,14 @@ def downgrade() -> None:
     op.execute("DROP POLICY district_read ON audit_log")
     op.execute("DROP POLICY own_append ON audit_log")
     for table in (
-        "rental_property", "quarantine_site", "patrol_zone", "inspection", "enterprise",
-        "construction_site", "flag_change", "audit_log",
+        "rental_property",
+        "quarantine_site",
+        "patrol_zone",
+        "inspection",
+        "enterprise",
+        "construction_site",
+        "flag_change",
+        "audit_log",
     ):
         op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
     op.execute(

@@ -65,7 +65,7 @@ def test_a_second_pull_answers_the_stored_plan_without_solving(db, key, first):
     assert again.planned_at == first.planned_at and solves(db, key) == 1
 
 
-def test_the_fingerprint_is_read_in_one_statement(db, key, first):
+def test_a_repeated_pull_is_one_statement(db, key, first):
     statements: list[str] = []
 
     def seen(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
@@ -76,8 +76,8 @@ def test_the_fingerprint_is_read_in_one_statement(db, key, first):
         assert reused(db, key, FAST) is not None
     finally:
         event.remove(db, "before_cursor_execute", seen)
-    assert len(statements) == 2  # the inputs, then the stored row
-    assert "route_plan" in statements[1]
+    assert len(statements) == 1  # the inputs digested beside the stored row
+    assert "route_plan" in statements[0]
 
 
 def test_other_team_sizes_and_shifts_are_other_plans(db, key, first):
@@ -153,10 +153,13 @@ def test_a_visit_keeps_the_morning_order_and_marks_the_stop(db, key, first):
         flag_writes.override(
             db, target, FlagColor.GREEN, "已复工", "test", datetime.now().astimezone()
         )
+    assert reused(db, key, FAST) is None  # what the rules read has changed: checked again
     again = pull(db, key)
     assert again.planned_at == first.planned_at and solves(db, key) == 1
     assert order(again) == order(first)
     assert again.visited == {stop.global_id}
+    stamped = reused(db, key, FAST)  # the plan held: stamped with the new inputs
+    assert stamped is not None and stamped.visited == {stop.global_id}
 
 
 def test_a_visit_the_day_before_is_no_visit_today(db, key, first):

@@ -19,6 +19,7 @@ from geo.errors import BadInput
 from geo.seed import DEMO_ENTERPRISES, demo, is_empty, reset, seed
 from geo.seed.load import STAGED
 from geo.seed.outline import OUTLINE_GCJ02
+from geo.seed.zones import recut_zones
 
 TOWNS = (
     "吴航街道", "航城街道", "营前街道", "漳港街道", "首占镇", "玉田镇", "松下镇", "江田镇",
@@ -400,3 +401,37 @@ def test_reset_empties_and_seed_refuses_a_database_that_is_not_empty(db: Connect
     assert (
         db.execute(text("SELECT count(*) FROM enterprise WHERE area_id IS NULL")).scalar_one() == 0
     )
+
+
+def test_zones_are_re_cut_to_a_workable_set_each(db: Connection, zone_id: int) -> None:
+    """As the load grows past what a team visits in a day, the seed cuts zones into grids: here
+    with a bound low enough to cut the demo, counted again with shapely."""
+    before = towns(db)
+    assert recut_zones(db, max_targets=60) > 65
+    points = np.array(
+        db.execute(
+            text(
+                "SELECT ST_X(geom), ST_Y(geom) FROM enterprise UNION ALL"
+                " SELECT ST_X(geom), ST_Y(geom) FROM rental_property UNION ALL"
+                " SELECT ST_X(entrance), ST_Y(entrance) FROM construction_site"
+            )
+        ).all()
+    )
+    zones = db.execute(
+        text("SELECT id, ST_AsBinary(boundary), ST_AsBinary(base), area_id FROM patrol_zone")
+    ).all()
+    held = 0
+    for _, boundary_wkb, base_wkb, area_id in zones:
+        boundary = shapely.from_wkb(bytes(boundary_wkb))
+        inside = shapely.intersects_xy(boundary, points[:, 0], points[:, 1]).sum()
+        assert isinstance(boundary, shapely.Polygon) and 0 < inside <= 60 and area_id
+        assert shapely.contains(boundary, shapely.from_wkb(bytes(base_wkb)))
+        held += inside
+    assert held == len(points)  # every target in a zone, none in two
+    union = shapely.union_all([shapely.from_wkb(bytes(z[1])) for z in zones])
+    district = shapely.union_all(list(before.values()))
+    assert shapely.symmetric_difference(union, district).area <= AREA_TOLERANCE * district.area
+    name, base = db.execute(
+        text("SELECT name, ST_AsText(base) FROM patrol_zone WHERE id = :id"), {"id": zone_id}
+    ).one()
+    assert name == "金峰镇第一片区第1网格" and base == "POINT(119.578 25.872)"  # the inspector's

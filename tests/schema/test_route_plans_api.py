@@ -9,6 +9,9 @@ from datetime import datetime
 import gpxpy
 from sqlalchemy import text
 
+from geo.targets import TargetKind
+from tests.geo.test_route_plans import record_visit
+
 DAY = "2020-02-28"
 PULL = """query ($zone: ID!, $shift: Int) {
   inspectionRoute(zoneId: $zone, date: "2020-02-28", shiftMinutes: $shift) {
@@ -17,6 +20,13 @@ PULL = """query ($zone: ID!, $shift: Int) {
       ... on ConstructionSite { id } ... on RentalProperty { id } } } }
     unvisited { ... on Enterprise { id flag { color } } } } }"""
 RECORD = """mutation ($input: RecordInspectionInput!) { recordInspection(input: $input) { id } }"""
+# All a stored plan holds: a repeated pull is cut from it by PostgreSQL (geo/routing/answer.py).
+CUT = """query ($zone: ID!) { inspectionRoute(zoneId: $zone, date: "2020-02-28", shiftMinutes: 300) {
+    plannedAt routes { __typename distanceMeters durationMinutes geometry
+      stops { sequence reason priority plannedArrival visited
+        target { __typename ... on Node { id } ... on Enterprise { name }
+                 ... on ConstructionSite { name } } } }
+    unvisited { ... on Node { id } __typename } } }"""
 OVERRIDE = """mutation ($id: ID!) {
   overrideFlag(targetId: $id, color: RED, reason: "停产整顿") { color } }"""
 
@@ -119,3 +129,30 @@ def test_a_stored_pull_reads_its_targets_in_a_few_statements(as_user, zone_id, s
     # A short shift leaves most targets unvisited; they load together, not one by one.
     assert len(plan["unvisited"]) > 50 and stops(plan)
     assert len(queries) <= 8, [q[:80] for q in queries]
+
+
+def test_a_repeated_pull_is_cut_from_the_stored_plan_as_the_resolvers_answer(
+    db, as_user, zone_id, statements
+):
+    inspector = as_user("inspector")
+    first = inspector.data(CUT, zone=f"PatrolZone:{zone_id}")  # solved: the resolvers answer
+    statements.clear()
+    again = inspector.data(CUT, zone=f"PatrolZone:{zone_id}")
+    assert again == first and first["inspectionRoute"]["routes"][0]["stops"]
+    reads = [s for s in statements if s.lstrip().startswith(("SELECT", "WITH"))]
+    # The account and the zone's scope checked, then the plan: no target loaded.
+    assert len(reads) <= 4 and "route_plan" in reads[-1], [s[:80] for s in reads]
+    assert solves(db, zone_id) == 1
+
+
+def test_a_check_in_is_marked_in_the_cut_answer_without_solving(db, as_user, zone_id):
+    inspector = as_user("inspector")
+    first = inspector.data(CUT, zone=f"PatrolZone:{zone_id}")["inspectionRoute"]
+    stop = first["routes"][0]["stops"][0]
+    kind, _, number = stop["target"]["id"].partition(":")
+    record_visit(db, TargetKind(kind), int(number), "2020-02-28T09:00:00+08:00")
+    checked = inspector.data(CUT, zone=f"PatrolZone:{zone_id}")["inspectionRoute"]  # stamped
+    cut = inspector.data(CUT, zone=f"PatrolZone:{zone_id}")["inspectionRoute"]
+    assert cut == checked and cut["plannedAt"] == first["plannedAt"]
+    assert cut["routes"][0]["stops"][0]["visited"] and not first["routes"][0]["stops"][0]["visited"]
+    assert solves(db, zone_id) == 1
