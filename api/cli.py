@@ -19,6 +19,12 @@ from api.logs import log_config
 from api.settings import get_settings
 from geo.db import make_engine
 
+# uvicorn kills a worker that does not answer its supervisor's ping within this, and starts
+# another: its default, 5 s, is shorter than a worker's start on a loaded machine (importing
+# the app) and than a busy one's wait for the GIL, so under load workers were killed in turn
+# (the benchmark saw 12 in a minute), their requests lost and their caches cold.
+WORKER_HEALTHCHECK_S = 60
+
 
 def serve(args: argparse.Namespace) -> None:
     settings = get_settings()
@@ -39,6 +45,7 @@ def serve(args: argparse.Namespace) -> None:
             log_config=log_config(settings.log_format),
             access_log=settings.access_log,
             timeout_graceful_shutdown=settings.shutdown_s,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
         )
 
 

@@ -21,18 +21,21 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bench import statements
+from geo.crs import Crs
 from geo.filters import SpatialFilter
 
-POOL_SIZE = 4  # per worker: uvicorn's threadpool never needs more on 2 cores
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "")
+POOL_SIZE = int(os.environ.get("BENCH_POOL_SIZE", "8"))  # per worker, as every server's
 
 KINDS: dict[str, Callable[..., statements.Statement]] = {
     "features": lambda bbox, limit: statements.features(bbox, limit),
     "enterprises": lambda bbox, first: statements.enterprises(SpatialFilter(bbox=bbox), first),
     "near": lambda point, radius_m, first: statements.near(tuple(point), radius_m, first),
     "counts": lambda day: statements.counts(None if day is None else date.fromisoformat(day)),
-    "tile": lambda z, x, y: statements.tile(z, x, y),
+    "tile": lambda z, x, y, crs="WGS84": statements.tile(z, x, y, Crs(crs)),
     "due": lambda zone_id, day: statements.due(zone_id, date.fromisoformat(day)),
     "ogc_items": lambda bbox, limit: statements.ogc_items(bbox, limit),
+    "briefing": lambda area_code, day: statements.briefing(DATABASE_URL, area_code, day),
 }
 
 
@@ -62,9 +65,9 @@ async def scenario(request: Request) -> Response:
     body = await run_in_threadpool(run, request.app.state.pool, statement)
     kind = (
         "application/vnd.mapbox-vector-tile"
-        if name.startswith("tile")
+        if name.startswith(("e_tile", "h_tile"))
         else "application/geo+json"
-        if name.startswith("ogc")
+        if name.startswith("j_ogc")
         else "application/json"
     )
     return Response(body, media_type=kind)
@@ -77,7 +80,7 @@ async def health(request: Request) -> Response:
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     app.state.statements = prepared(json.loads(os.environ["BENCH_SPEC"]))
-    app.state.pool = ThreadedConnectionPool(1, POOL_SIZE, os.environ["BENCH_DATABASE_URL"])
+    app.state.pool = ThreadedConnectionPool(1, POOL_SIZE, DATABASE_URL)
     try:
         yield
     finally:

@@ -1,12 +1,17 @@
-"""Throughput of fugong against a raw-SQL baseline and PostGraphile, per table size (issue 6).
+"""Throughput of fugong against a raw-SQL baseline, PostGraphile and tipg, per table size
+(issues 6, 14 and 18), in one run and one table format.
 
-`python -m bench.harness [--sizes 10000,100000,1000000] [--seconds 10]`: seeds (or reuses) one
-database per size, starts each server in turn on a free loopback port, checks every scenario
-answers, drives it with wrk, prints the tables and writes them into BENCHMARKS.md."""
+`python -m bench.harness [--sizes 10000,100000,1000000] [--seconds 10] [--scenarios a,b,j]
+[--login-flood 20]`: seeds (or reuses) one database per size, starts each server in turn on a
+free loopback port, checks every scenario answers (and how many bytes), drives it with wrk,
+reads the RSS of fugong's workers after each size, prints the tables and writes them into
+BENCHMARKS.md."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import importlib.metadata
 import json
 import os
 import platform
@@ -16,18 +21,18 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx2 as httpx
 
-from bench import databases, load, report, scenarios, servers
+from bench import databases, load, login_flood, report, scenarios, servers, statements
 from bench.load import Request, Result
 from bench.scenarios import Scenario, Zone
 from geo.routing.plan import TIME_LIMIT_S
 
 CHECK_TIMEOUT_S = 60.0
 WARM_UP_REQUESTS = 3
-MIX_CONNECTIONS = 50
+MIX_CONNECTIONS = (50, 200)
+LETTERS = "abcdefghij"
 # A solve's time and memory grow with the square of the targets due: 100 take the solver's
 # 0.8 s and ~150 MB, 6,000 (about the fewest in a zone at 1,000,000 enterprises) ~9 s and ~2 GB.
 # A zone with more than MAX_PULLED_DUE is not pulled at all (the demo inspector's zone, the
@@ -36,10 +41,15 @@ MIX_CONNECTIONS = 50
 # above MAX_SOLVED_DUE, as the load would run several solves at once.
 MAX_PULLED_DUE = 8000
 MAX_SOLVED_DUE = 1000
-MIX_TITLE = (
-    f"(g) mixed: (a)–(f) in turn as the demo inspector and town officer, "
-    f"{MIX_CONNECTIONS} connections"
-)
+
+
+def mix_title(connections: int) -> str:
+    return (
+        f"(g) mixed: (a)–(f) in turn as the demo inspector and town officer, "
+        f"{connections} connections"
+    )
+
+
 PLOT = report.ROOT / "bench" / "throughput"  # .csv and .png
 SCRATCH_PLOT = servers.LOGS.parent / "throughput"  # with --no-write: git-ignored
 
@@ -52,13 +62,14 @@ def login(base_url: str, username: str = "district") -> str:
 
 def check(
     base_url: str, request: Request, times: int = WARM_UP_REQUESTS
-) -> tuple[str | None, list[float]]:
-    """Why the request fails (None when it answers), and the seconds each pull took: each server
-    must answer every scenario before load."""
+) -> tuple[str | None, list[float], int]:
+    """Why the request fails (None when it answers), the seconds each pull took and the bytes
+    of the last answer: each server must answer every scenario before load."""
     headers = {"content-type": "application/json"}
     if request.authorization:
         headers["authorization"] = request.authorization
     took: list[float] = []
+    size = 0
     for _ in range(times):
         began = time.perf_counter()
         try:
@@ -70,11 +81,12 @@ def check(
                 timeout=CHECK_TIMEOUT_S,
             )
         except httpx.HTTPError as error:
-            return f"{type(error).__name__}: {error}", took
+            return f"{type(error).__name__}: {error}", took, size
         took.append(time.perf_counter() - began)
         if answer.status_code != 200 or answer.content[:64].find(b'"errors"') >= 0:
-            return f"HTTP {answer.status_code}: {answer.text[:300]}", took
-    return None, took
+            return f"HTTP {answer.status_code}: {answer.text[:300]}", took, size
+        size = len(answer.content)
+    return None, took, size
 
 
 def drive(
@@ -84,15 +96,21 @@ def drive(
     requests: list[Request],
     seconds: int,
     connections: int = load.CONNECTIONS,
+    body_bytes: int | None = None,
 ) -> Result | str:
     try:
         result = load.drive(base_url, requests, seconds, connections)
     except (RuntimeError, subprocess.TimeoutExpired) as error:
         print(f"    {name:12} {title[:60]}: wrk FAILS {error}")
         return "fails (see log)"
+    if not result.requests:
+        print(f"    {name:12} {title[:60]}: no answer within {seconds} s")
+        return f"no answer within {seconds} s"
+    result = dataclasses.replace(result, body_bytes=body_bytes)
     print(
         f"    {name:12} {title[:60]:60} {result.requests_per_s:8.1f} req/s "
         f"p50 {result.p50_ms:7.1f} ms p99 {result.p99_ms:7.1f} ms err {result.errors}"
+        f" {body_bytes or '–'} B"
     )
     return result
 
@@ -106,12 +124,12 @@ def measure(
         if isinstance(request, str):
             found[title] = request
             continue
-        failure, _ = check(base_url, request)
+        failure, _, size = check(base_url, request)
         if failure is not None:
             print(f"    {name:12} {title[:60]}: FAILS {failure}")
             found[title] = "fails (see log)"
             continue
-        found[title] = drive(base_url, name, title, [request], seconds)
+        found[title] = drive(base_url, name, title, [request], seconds, body_bytes=size)
     return found
 
 
@@ -124,13 +142,14 @@ def pulls(
         note = f"PatrolZone:{zone.id}, {zone.due} targets due: not pulled (over {MAX_PULLED_DUE})"
         return note, "not pulled", None
     before = scenarios.solves(database_url, zone)
-    failure, took = check(base_url, request)
+    failure, took, size = check(base_url, request)
     if failure is not None:
         return f"PatrolZone:{zone.id}: {failure[:300]}", "fails (see log)", None
     after = scenarios.solves(database_url, zone)
     note = (
-        f"PatrolZone:{zone.id}, {zone.due} targets due; pulls before the load: the first "
-        f"{took[0] * 1000:.0f} ms, the next two {statistics.median(took[1:]) * 1000:.0f} ms"
+        f"PatrolZone:{zone.id}, {zone.due} targets due ({size:,} bytes); pulls before the load: "
+        f"the first {took[0] * 1000:.0f} ms, the next two "
+        f"{statistics.median(took[1:]) * 1000:.0f} ms"
     )
     if before is None or after is None:
         note += "; this build stores no plans, so every pull solves"
@@ -171,18 +190,20 @@ def mix(
     tokens: dict[str, str],
     zone: Zone,
     seconds: int,
+    connections: int,
 ) -> tuple[Result | str, str]:
     """(g): every scenario as each role in turn, each request answered once first as its role."""
-    inspector = scenarios.all_scenarios(bbox, tokens[scenarios.MIX_ROLES[0]], zone)[-1]
-    note, refused, since = pulls(base_url, database_url, inspector.fugong, zone)
+    inspector = scenarios.all_scenarios(bbox, tokens[scenarios.MIX_ROLES[0]], zone)
+    [route_of] = [s.fugong for s in inspector if s.letter == "f"]
+    note, refused, since = pulls(base_url, database_url, route_of, zone)
     requests = scenarios.mixed(bbox, tokens, None if refused else zone)
     for request in requests:
-        failure, _ = check(base_url, request, times=1)
+        failure, _, _ = check(base_url, request, times=1)
         if failure is not None:
             body = (request.body or b"")[:120].decode(errors="replace")
             print(f"    fugong       (g) {request.path} {body}: FAILS {failure}")
             return "fails (see log)", f"{request.path} {body}: {failure[:300]}"
-    found = drive(base_url, "fugong", MIX_TITLE, requests, seconds, MIX_CONNECTIONS)
+    found = drive(base_url, "fugong", mix_title(connections), requests, seconds, connections)
     note += solved_during(database_url, zone, since, found)
     print(f"    fugong       (g) the inspector's route: {note}")
     remark = (
@@ -192,110 +213,148 @@ def mix(
     return found, remark
 
 
+@dataclasses.dataclass(frozen=True)
+class Sized:
+    """One size's database and what the scenarios are centred on."""
+
+    size: int
+    database_url: str
+    bbox: list[float]
+    features: int
+    zone: Zone | None  # (f)'s zone, None when neither (f) nor (g) runs
+    own: Zone | None  # the demo inspector's, for (g)
+
+
 def run_fugong(
-    database_url: str, bbox: list[float], zone: Zone, own: Zone, seconds: int, only: str
-) -> tuple[list[Scenario], dict[str, Result | str], dict[str, str]]:
-    """The scenarios whose letter is in `only`: (a)–(e), then (f) and (g)."""
-    notes: dict[str, str] = {}
-    with servers.fugong(database_url) as running:
-        url = running.base_url
+    sized: Sized, letters: str, seconds: int
+) -> tuple[list[Scenario], dict[str, Result | str], dict[str, str], dict[int, float]]:
+    """fugong's side of every scenario chosen, and its workers' RSS (MB) after them."""
+    remarks: dict[str, str] = {}
+    with servers.fugong(sized.database_url) as running:
+        url, database_url = running.base_url, sized.database_url
         tokens = {role: login(url, role) for role in ("district", *scenarios.MIX_ROLES)}
-        *chosen, last = scenarios.all_scenarios(bbox, tokens["district"], zone)
-        chosen = [s for s in chosen if s.title[1] in only]
-        found = measure(url, "fugong", {s.title: s.fugong for s in chosen}, seconds)
-        if "f" in only:
-            found[last.title], notes[last.title] = route(
-                url, database_url, last.fugong, zone, seconds
+        every = scenarios.all_scenarios(sized.bbox, tokens["district"], sized.zone)
+        chosen = [s for s in every if s.letter in letters]
+        alone = {s.title: s.fugong for s in chosen if s.letter != "f"}
+        found = measure(url, "fugong", alone, seconds)
+        for briefed in (s for s in chosen if s.name == "i_briefing"):
+            sent = statements.briefing_sent(database_url, *briefed.spec[1:])  # type: ignore[index]
+            remarks[briefed.title] = (
+                f"geo.briefing sends {len(sent)} statements for it; raw runs them in one."
             )
-            chosen.append(last)
-        if "g" in only:
-            found[MIX_TITLE], notes[MIX_TITLE] = mix(url, database_url, bbox, tokens, own, seconds)
-    return chosen, found, notes
+        for route_of in (s for s in chosen if s.letter == "f"):
+            assert sized.zone is not None
+            found[route_of.title], remarks[route_of.title] = route(
+                url, database_url, route_of.fugong, sized.zone, seconds
+            )
+        if "g" in letters:
+            assert sized.own is not None
+            for connections in MIX_CONNECTIONS:
+                title = mix_title(connections)
+                found[title], remarks[title] = mix(
+                    url, database_url, sized.bbox, tokens, sized.own, seconds, connections
+                )
+        rss = servers.worker_rss_mb(running)
+        restarted = servers.restarts(running)
+    print(f"    fugong       workers' RSS after the run: {report.megabytes(rss)}")
+    if restarted:
+        print(f"    fugong       {restarted} workers died or hung and were replaced: see the log")
+        remarks[""] = f"{restarted} fugong workers died or hung during this size's run."
+    return chosen, found, remarks, rss
+
+
+def run_others(
+    sized: Sized, chosen: list[Scenario], seconds: int, postgraphile: str | None
+) -> dict[str, dict[str, Result | str]]:
+    """raw, PostGraphile and tipg on the scenarios they have an equivalent of."""
+    database_url = sized.database_url
+    by_server: dict[str, dict[str, Result | str]] = {}
+    spec = {s.name: s.spec for s in chosen if s.spec is not None}
+    if spec:
+        with servers.baseline(database_url, spec) as running:
+            by_server["raw"] = measure(
+                running.base_url,
+                "raw",
+                {s.title: s.raw if s.spec is not None else "no equivalent" for s in chosen},
+                seconds,
+            )
+    others = {
+        "postgraphile": ({s.title: s.postgraphile for s in chosen}, servers.postgraphile),
+        "tipg": ({s.title: s.tipg for s in chosen}, servers.tipg),
+    }
+    for name, (requests, start) in others.items():
+        if not any(requests.values()):
+            continue
+        left_out = postgraphile if name == "postgraphile" else None
+        if left_out is None:
+            try:
+                with start(database_url) as running:
+                    by_server[name] = measure(
+                        running.base_url,
+                        name,
+                        {t: r or "no equivalent" for t, r in requests.items()},
+                        seconds,
+                    )
+                continue
+            except RuntimeError as error:
+                left_out = f"did not start: {error}"
+        print(f"  {name} left out: {left_out}")
+        by_server[name] = {t: f"left out: {left_out}" for t, r in requests.items() if r}
+    return by_server
+
+
+def sized_up(server: str, size: int, letters: str) -> Sized:
+    print(f"{size:,} enterprises")
+    database_url = databases.ensure(server, size)
+    bbox, count = scenarios.viewport(database_url)
+    zone = own = None
+    if set(letters) & set("fg"):
+        zone, own = scenarios.route_zone(database_url), scenarios.inspector_zone(database_url)
+        print(
+            f"  on {scenarios.ROUTE_DAY} PatrolZone:{zone.id} has {zone.due} targets due, "
+            f"the demo inspector's PatrolZone:{own.id} {own.due}"
+        )
+    print(f"  viewport {bbox} holds {count} enterprises")
+    return Sized(size, database_url, bbox, count, zone, own)
 
 
 def run_size(
-    server_url: str, size: int, seconds: int, postgraphile: str | None, only: str
-) -> tuple[dict[str, dict[str, Result | str]], dict[str, Any], dict[str, str]]:
-    print(f"{size:,} enterprises")
-    database_url = databases.ensure(server_url, size)
-    bbox, count = scenarios.viewport(database_url)
-    zone, own = scenarios.route_zone(database_url), scenarios.inspector_zone(database_url)
-    print(
-        f"  viewport {bbox} holds {count} enterprises; on {scenarios.ROUTE_DAY} "
-        f"PatrolZone:{zone.id} has {zone.due} targets due, the demo inspector's "
-        f"PatrolZone:{own.id} {own.due}"
-    )
-    by_server: dict[str, dict[str, Result | str]] = {}
-    chosen, by_server["fugong"], remarks = run_fugong(database_url, bbox, zone, own, seconds, only)
-    spec = {s.name: s.spec for s in chosen}
-    with servers.baseline(database_url, spec) as running:
-        by_server["raw"] = measure(
-            running.base_url, "raw", {s.title: s.raw for s in chosen}, seconds
-        )
-    if postgraphile is None:
-        try:
-            with servers.postgraphile(database_url) as running:
-                by_server["postgraphile"] = measure(
-                    running.base_url,
-                    "postgraphile",
-                    {s.title: s.postgraphile or "no equivalent" for s in chosen},
-                    seconds,
-                )
-        except RuntimeError as error:
-            postgraphile = f"did not start: {error}"
-    if postgraphile is not None:
-        print(f"  PostGraphile left out: {postgraphile}")
-        by_server["postgraphile"] = {s.title: "left out" for s in chosen}
+    sized: Sized, letters: str, seconds: int, postgraphile: str | None
+) -> tuple[dict[str, dict[str, Result | str]], dict[str, str], dict[int, float]]:
+    chosen, fugong, remarks, rss = run_fugong(sized, letters, seconds)
+    by_server = {"fugong": fugong, **run_others(sized, chosen, seconds, postgraphile)}
     rows = {
         title: {name: found.get(title, "no equivalent") for name, found in by_server.items()}
-        for title in by_server["fugong"]
+        for title in fugong
     }
-    notes = {
-        "bbox": bbox,
-        "features": count,
-        "zone": zone.id,
-        "due": zone.due,
-        "inspector_zone": own.id,
-        "inspector_due": own.due,
-        "postgraphile": postgraphile,
-    }
-    return rows, notes, remarks
+    return rows, remarks, rss
 
 
-def preamble(args: argparse.Namespace, notes: dict[int, dict[str, Any]]) -> list[str]:
-    command = f".venv/bin/python -m bench.harness --sizes {args.sizes} --seconds {args.seconds}"
-    viewports = "; ".join(
-        f"{size:,}: bbox {n['bbox']} ({n['features']} features)" for size, n in notes.items()
-    )
-    zones = "; ".join(
-        f"{size:,}: PatrolZone:{n['zone']} ({n['due']} due; the demo inspector's "
-        f"PatrolZone:{n['inspector_zone']} {n['inspector_due']})"
-        for size, n in notes.items()
-    )
-    left_out = {n["postgraphile"] for n in notes.values() if n["postgraphile"]}
+def configuration(seconds: int) -> list[str]:
+    """Every server's configuration and what each scenario asks of it, for the report."""
+    workers, pool = servers.WORKERS, servers.POOL_SIZE
+    mixes = " and ".join(map(str, MIX_CONNECTIONS))
     return [
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on host {platform.node()!r}: "
-        f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, PostgreSQL 15 + PostGIS on the same machine, "
-        "loopback only. Command:",
-        "",
-        "```sh",
-        command,
-        "```",
-        "",
-        f"wrk {load.THREADS} threads, {load.CONNECTIONS} connections, {args.seconds} s per "
-        "scenario after 3 checked requests, on the same 2 cores as the servers and the database. "
-        f"Each server runs alone, with {servers.WORKERS} processes: fugong `fugong serve --workers "
-        f"{servers.WORKERS}`; raw `bench/baseline.py` (Starlette + uvicorn, psycopg2 pool, one "
-        "statement per request compiled from geo's own query builders, JSON or MVT built by "
-        "PostgreSQL and passed through as bytes); PostGraphile 4 with @graphile/postgis and the "
-        f"PostGIS connection filter, `--cluster-workers {servers.WORKERS}` (it is one process "
-        "by default). fugong is called as the demo `district` officer (a Bearer token from "
-        "`login`); raw and PostGraphile run unauthenticated but read the same rows (the "
-        "district officer's scope adds no clause). PostGraphile gets (a) as the typed "
-        "`allEnterprises(filter: {geom: {intersects}})` with the same columns, since it has no "
-        "FeatureCollection; it has no equivalent of (c) ST_DWithin, (d), (e), (f) or (g). Errors "
-        "count non-200 answers, GraphQL `errors`, socket errors and timeouts (10 s).",
+        f"wrk {load.THREADS} threads, {load.CONNECTIONS} connections ((g): {mixes}), {seconds} s "
+        f"per scenario after {WARM_UP_REQUESTS} checked requests (HTTP 200, no `errors`; the "
+        "bytes column is the last checked answer's body), on the same 2 cores as the servers and "
+        "the database. Each server runs alone, with "
+        f"{workers} processes and {pool} database connections per process: fugong `fugong serve "
+        f"--workers {workers}` (FUGONG_POOL_SIZE={pool}, which SQLAlchemy may overflow to "
+        f"{2 * pool}; access log off), connecting as the serving role under row-level security; "
+        "raw `bench/baseline.py` (Starlette + uvicorn "
+        f"`--workers {workers}`, a psycopg2 pool of {pool}, one statement per request compiled "
+        "from geo's own query builders, JSON or MVT built by PostgreSQL and passed through as "
+        "bytes); PostGraphile 4 with @graphile/postgis and the PostGIS connection filter, "
+        f"`--cluster-workers {workers} --max-pool-size {pool}`; tipg "
+        f"{importlib.metadata.version('tipg')} under uvicorn `--workers {workers}` "
+        f"(TIPG_DB_MAX_CONN_SIZE={pool}, TIPG_MAX_FEATURES_PER_QUERY=10000). Raw, PostGraphile "
+        "and tipg connect as the database owner. fugong is called as the demo `district` officer "
+        "(a Bearer token from `login`), but for (j); raw and PostGraphile run unauthenticated "
+        "but read the same rows (the district officer's scope adds no clause). PostGraphile gets "
+        "(a) as the typed `allEnterprises(filter: {geom: {intersects}})` with the same columns, "
+        "since it has no FeatureCollection; it has no equivalent of (c) ST_DWithin or of (d) to "
+        "(j). Errors count non-200 answers, GraphQL `errors`, socket errors and timeouts (10 s).",
         "",
         "(f) pulls the plan of one zone and day again and again, as a zone's inspectors all do "
         "at 8 a.m.: fugong answers `inspectionRoute` (who is due, a stored plan or the solver, "
@@ -305,20 +364,77 @@ def preamble(args: argparse.Namespace, notes: dict[int, dict[str, Any]]) -> list
         "`route_plan.solves`) in three pulls before the load and during it; 0 during it means "
         f"every pull reused the stored plan. A solve takes the solver's {TIME_LIMIT_S} s limit "
         f"and more; a zone solved on every pull is not loaded above {MAX_SOLVED_DUE} targets due. "
-        f"(g) sends fugong's requests of (a)–(f) in turn with {MIX_CONNECTIONS} connections, "
+        f"(g) sends fugong's requests of (a)–(f) in turn with {mixes} connections, "
         "alternately as the demo inspector (their zone, where the viewport, point and tiles are "
         "centred) and the demo town officer (金峰镇, which holds the zone), so every scope clause "
         "runs; its route is the inspector's own zone. Raw and PostGraphile have no accounts, "
         "so no (g).",
         "",
+        f"(h) is (e)'s tiles as /map asks for them over a base map in {scenarios.MAP_CRS} "
+        "(`?crs=GCJ02`, FUGONG_BASEMAP_CRS): raw builds the same tile with geo.tiles' statement "
+        "each time, while fugong keeps built tiles in tile_cache (the TileJSON the map reads "
+        "first is not measured). (i) is the district officer's `dailyBriefing` of "
+        f"{scenarios.BRIEFING_AREA} on {scenarios.ROUTE_DAY} (every field, the officers' "
+        "restricted ones too): raw runs, in one statement, every statement geo.briefing sends "
+        "for it (recorded from a run: the line under its table says how many) and answers how "
+        "many rows each returned (`count(r)`: every row built whole, none sent), so fugong/raw "
+        "is what the briefing costs beyond executing its SQL, and its bytes differ; the chart "
+        "(SVG, matplotlib) is fugong's alone. (j) "
+        "is OGC API – Features, anonymous everywhere (tipg has no accounts): raw runs /ogc's "
+        "own statement (geo.features.items: the page, numberMatched and numberReturned in one) "
+        "and joins the FeatureCollection in PostgreSQL, without /ogc's links and timeStamp; "
+        "tipg serves `public.enterprise` with the same properties where it has them (no "
+        "areaCode) and its own links.",
+        "",
+        "RSS: VmRSS of each fugong worker process (/proc/<pid>/status), read after that size's "
+        "scenarios, before the server stops.",
+    ]
+
+
+def preamble(args: argparse.Namespace, sized: list[Sized], letters: str) -> list[str]:
+    command = (
+        f".venv/bin/python -m bench.harness --sizes {args.sizes} --seconds {args.seconds}"
+        + (f" --scenarios {args.scenarios}" if args.scenarios != ",".join(LETTERS) else "")
+        + (f" --login-flood {args.login_flood}" if args.login_flood else "")
+    )
+    viewports = "; ".join(f"{s.size:,}: bbox {s.bbox} ({s.features} features)" for s in sized)
+    zones = "; ".join(
+        f"{s.size:,}: PatrolZone:{s.zone.id} ({s.zone.due} due; the demo inspector's "
+        f"PatrolZone:{s.own.id} {s.own.due})"
+        for s in sized
+        if s.zone is not None and s.own is not None
+    )
+    lines = [
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on host {platform.node()!r}: "
+        f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, PostgreSQL 15 + PostGIS on the same machine, "
+        "loopback only. Command:",
+        "",
+        "```sh",
+        command,
+        "```",
+        "",
+        *configuration(args.seconds),
+        "",
         f"Viewports (~{scenarios.TARGET_FEATURES} features around {scenarios.CENTRE}): "
         f"{viewports}.",
         "",
-        f"Route zones (targets due on {scenarios.ROUTE_DAY} by geo.due's rules, nearest "
-        f"{scenarios.TARGET_DUE}): {zones}.",
-        "",
-        *(f"PostGraphile left out: {reason}\n" for reason in sorted(left_out)),
     ]
+    if zones:
+        lines += [
+            f"Route zones (targets due on {scenarios.ROUTE_DAY} by geo.due's rules, nearest "
+            f"{scenarios.TARGET_DUE}): {zones}.",
+            "",
+        ]
+    return lines
+
+
+def letters_of(text: str) -> str:
+    chosen = "".join(part.strip() for part in text.split(","))
+    unknown = set(chosen) - set(LETTERS)
+    if unknown or not chosen:
+        raise SystemExit(f"--scenarios takes letters of {LETTERS}, such as a,b,j")
+    return chosen
 
 
 def main() -> None:
@@ -326,44 +442,64 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument(
+        "--scenarios",
+        default=",".join(LETTERS),
+        help="the scenarios to run, by letter (default: every one, a to j)",
+    )
+    parser.add_argument(
+        "--login-flood",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="after the sizes, flood logins this long against the last size (bench.login_flood)",
+    )
+    parser.add_argument(
         "--server",
         default=databases.DEFAULT_SERVER,
         help="PostgreSQL server URL, without a database name",
     )
     parser.add_argument("--no-postgraphile", action="store_true")
     parser.add_argument(
-        "--only",
-        default="abcdefg",
-        help="the scenarios to run, by letter: `--only f` for the stored route plan alone",
-    )
-    parser.add_argument(
         "--no-write",
         action="store_true",
         help="leave BENCHMARKS.md and the plot as they are (the plot goes to bench/.cache)",
     )
     args = parser.parse_args()
+    letters = letters_of(args.scenarios)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # progress in logs
     if not load.available():
         raise SystemExit("wrk is missing: apt-get install -y wrk")
-    postgraphile = "--no-postgraphile" if args.no_postgraphile else servers.install_postgraphile()
+    postgraphile = None
+    if "a" in letters or "b" in letters:  # the only scenarios PostGraphile can express
+        postgraphile = (
+            "--no-postgraphile" if args.no_postgraphile else servers.install_postgraphile()
+        )
     results: report.Results = {}
-    notes: dict[int, dict[str, Any]] = {}
     remarks: report.Remarks = {}
+    memory: report.Memory = {}
+    sized: list[Sized] = []
     started = time.monotonic()
     for size in (int(s) for s in args.sizes.split(",")):
-        results[size], notes[size], remarks[size] = run_size(
-            args.server, size, args.seconds, postgraphile, args.only
+        sized.append(sized_up(args.server, size, letters))
+        results[size], remarks[size], memory[size] = run_size(
+            sized[-1], letters, args.seconds, postgraphile
         )
-    lines = report.markdown(results, remarks)
+    lines = report.markdown(results, remarks, memory)
+    if args.login_flood:
+        print(f"login flood, {args.login_flood} s, against {sized[-1].size:,} enterprises")
+        flooded = login_flood.flood(sized[-1].database_url, args.login_flood)
+        lines += [f"### Login flood ({sized[-1].size:,} enterprises)", "", *flooded, ""]
     print("\n".join(lines))
     written = report.latency_by_size(results, SCRATCH_PLOT if args.no_write else PLOT)
     print(f"done in {time.monotonic() - started:.0f} s; wrote {', '.join(map(str, written))}")
     if not args.no_write:
         plot = ", ".join(f"`{Path(p).relative_to(report.ROOT)}`" for p in written)
         report.write_section(
-            preamble(args, notes) + lines + [f"p50 of each scenario by table size: {plot}."]
+            preamble(args, sized, letters)
+            + lines
+            + [f"p50 of each scenario by table size: {plot}."]
         )
-    print(json.dumps({str(k): v for k, v in notes.items()}))
+    print(json.dumps({s.size: dataclasses.asdict(s) for s in sized}, default=str))
 
 
 if __name__ == "__main__":

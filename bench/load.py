@@ -33,6 +33,7 @@ class Result:
     p99_ms: float
     errors: int
     requests: int
+    body_bytes: int | None = None  # of one answer, as checked before the load
 
 
 def available() -> bool:

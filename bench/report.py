@@ -13,47 +13,69 @@ from bench.load import Result
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "BENCHMARKS.md"
-SERVERS = ("fugong", "raw", "postgraphile")
+SERVERS = ("fugong", "raw", "postgraphile", "tipg")
 HEADING = "## Throughput"
 
 # results[size][scenario title][server]: a Result, or a string saying why there is none
 Results = dict[int, dict[str, dict[str, Result | str]]]
-# remarks[size][scenario title]: a line printed under the scenario's table
+# remarks[size][scenario title]: a line printed under the scenario's table ("": under the size's
+# heading)
 Remarks = dict[int, dict[str, str]]
+# memory[size][pid]: RSS in MB of each fugong worker after the size's scenarios
+Memory = dict[int, dict[int, float]]
 
 
 def table(rows: dict[str, Result | str], servers: tuple[str, ...] = SERVERS) -> list[str]:
-    lines = ["| server | req/s | p50 ms | p99 ms | errors |", "|---|---:|---:|---:|---:|"]
+    """One line per server that has an equivalent (fugong and raw always)."""
+    lines = [
+        "| server | req/s | p50 ms | p99 ms | errors | bytes |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for server in servers:
-        found = rows.get(server, "not run")
+        found = rows.get(server)
+        if found is None:
+            continue
         if isinstance(found, Result):
+            size = "–" if found.body_bytes is None else f"{found.body_bytes:,}"
             lines.append(
                 f"| {server} | {found.requests_per_s:.1f} | {found.p50_ms:.1f} | "
-                f"{found.p99_ms:.1f} | {found.errors} |"
+                f"{found.p99_ms:.1f} | {found.errors} | {size} |"
             )
-        else:
-            lines.append(f"| {server} | – | – | – | {found} |")
+        elif server == "raw" or found != "no equivalent":
+            lines.append(f"| {server} | – | – | – | {found} | – |")
     return lines
 
 
 def ratios(rows: dict[str, Result | str], others: tuple[str, ...] = SERVERS[1:]) -> str:
     fugong = rows.get("fugong")
     if not isinstance(fugong, Result):
-        return "ratios: –"
+        return "req/s ratios: –"
     parts = []
     for other in others:
         found = rows.get(other)
         if isinstance(found, Result) and found.requests_per_s > 0:
             parts.append(f"fugong/{other} {fugong.requests_per_s / found.requests_per_s:.2f}×")
-        else:
+        elif other == "raw" or found not in (None, "no equivalent"):
             parts.append(f"fugong/{other} –")
     return "req/s ratios: " + ", ".join(parts)
 
 
-def markdown(results: Results, remarks: Remarks) -> list[str]:
+def megabytes(rss: dict[int, float]) -> str:
+    return ", ".join(f"{mb:.0f} MB" for _, mb in sorted(rss.items())) or "not read"
+
+
+def markdown(results: Results, remarks: Remarks, memory: Memory | None = None) -> list[str]:
     lines: list[str] = []
     for size, scenarios in results.items():
         lines += [f"### {size:,} enterprises", ""]
+        if memory and size in memory:
+            lines += [
+                f"RSS of each fugong worker after this size's scenarios: "
+                f"{megabytes(memory[size])}.",
+                "",
+            ]
+        if remarks.get(size, {}).get(""):
+            lines += [remarks[size][""], ""]
         for title, rows in scenarios.items():
             lines += [f"**{title}**", "", *table(rows), "", ratios(rows), ""]
             if title in remarks.get(size, {}):

@@ -1,6 +1,6 @@
-"""The scenarios of issue 6, each as the request fugong, the raw baseline and PostGraphile get
-(None where PostGraphile has no equivalent), with a viewport and a patrol zone found by counting,
-and the mix of (g) as the demo inspector and town officer."""
+"""The scenarios of issues 6, 14 and 18, each as the request fugong, the raw baseline,
+PostGraphile and tipg get (None where one has no equivalent), with a viewport and a patrol zone
+found by counting, and the mix of (g) as the demo inspector and town officer."""
 
 from __future__ import annotations
 
@@ -27,6 +27,17 @@ ROUTE_DAY = "2020-02-27"  # the demo's last day: a fixed day, so every run plans
 TARGET_DUE = 100
 SHORTLIST = 5  # zones whose targets, counted in SQL, are nearest TARGET_DUE; then the rules decide
 MIX_ROLES = ("inspector", "town")  # (g): the demo accounts whose scope the mix measures
+MIXED = "abcdef"  # the scenarios (g) mixes
+MAP_CRS = "GCJ02"  # (h): /map draws its overlays in the base map's CRS, AMap's and Tencent's
+BRIEFING_AREA = "350112"  # (i): the district, the demo district officer's area
+OGC_PAGE = 100  # (j): items?limit=100, and the viewport's ~1,000 in one page of the most /ogc
+OGC_VIEWPORT_LIMIT = 1000  # gives (FUGONG_MAX_PAGE_SIZE)
+OGC_ITEMS = "/ogc/collections/enterprises/items"
+# tipg serves the table as it is: the same properties where it has them (it has no areaCode).
+TIPG_ITEMS = (
+    "/collections/public.enterprise/items?properties=name,category,resumption,flag_color,"
+    "staff_total,staff_returned,capacity_pct,flag_since"
+)
 
 TYPED_NODE = "id name category staffTotal flag { color reason } area { name } geometry"
 PG_NODE = "id name category staffTotal flagColor flagReason areaByAreaId { name } geom { geojson }"
@@ -48,7 +59,12 @@ class Scenario:
     fugong: Request
     raw: Request
     postgraphile: Request | None
-    spec: list[Any]  # the baseline's statement: [kind, *args]
+    spec: list[Any] | None  # the baseline's statement: [kind, *args]; None: no raw equivalent
+    tipg: Request | None = None
+
+    @property
+    def letter(self) -> str:
+        return self.name[0]
 
 
 @dataclass(frozen=True)
@@ -192,7 +208,8 @@ def pg_typed(first: int | None, node: str) -> bytes:
 
 
 def all_scenarios(bbox: list[float], token: str, zone: Zone | None) -> list[Scenario]:
-    """(a)–(e) in the viewport, and (f) for the zone (none without one), called with the token."""
+    """(a)–(e) and (h)–(j) in the viewport, and (f) for the zone (none without one), called
+    with the token (but (j): tipg has no accounts, so every server answers it anonymously)."""
     auth = f"Bearer {token}"
     box = json.dumps(bbox)
     pg_box = {"box": polygon(bbox)}
@@ -262,18 +279,23 @@ def all_scenarios(bbox: list[float], token: str, zone: Zone | None) -> list[Scen
                 ["counts", day],
             )
         )
-    for zoom in TILE_ZOOMS:
-        z, x, y = tile_at(zoom, *CENTRE)
-        found.append(
-            Scenario(
-                f"e_tile_z{z}",
-                f"(e) GET /tiles/enterprises/{z}/{x}/{y}.mvt",
-                Request("GET", f"/tiles/enterprises/{z}/{x}/{y}.mvt", None, auth),
-                raw(f"e_tile_z{z}"),
-                None,
-                ["tile", z, x, y],
+    for letter, crs in (("e", None), ("h", MAP_CRS)):  # (h): the tiles of (e) as /map asks
+        for zoom in TILE_ZOOMS:
+            z, x, y = tile_at(zoom, *CENTRE)
+            path = f"/tiles/enterprises/{z}/{x}/{y}.mvt" + (f"?crs={crs}" if crs else "")
+            name = f"{letter}_tile_z{z}"
+            found.append(
+                Scenario(
+                    name,
+                    f"({letter}) GET {path}" if crs is None else f"(h) /map in {crs}: GET {path}",
+                    Request("GET", path, None, auth),
+                    raw(name),
+                    None,
+                    ["tile", z, x, y, *([crs] if crs else [])],
+                )
             )
-        )
+    found += briefing(auth, raw)
+    found += ogc_items(bbox, raw)
     if zone is not None:
         found.append(
             Scenario(
@@ -288,8 +310,71 @@ def all_scenarios(bbox: list[float], token: str, zone: Zone | None) -> list[Scen
     return found
 
 
+def briefing(auth: str, raw: Any) -> list[Scenario]:
+    """(i): the district officer's daily briefing of the demo's last day, and its chart."""
+    counts = "{ green yellow red total }"
+    red = (
+        "target { ... on Node { id } ... on Enterprise { name } ... on ConstructionSite { name } }"
+    )
+    query = (
+        "query($area: String!, $day: Date!) { dailyBriefing(areaCode: $area, date: $day) {"
+        " date area { ...day } children { ...day } } }"
+        f" fragment day on AreaBriefing {{ area {{ code name }} flagCounts {counts}"
+        f" previousFlagCounts {counts} newReds {{ reason {red} }} redsTurnedGreen"
+        " staleSignboards health { expected reported fever isolated }"
+        " inspections { due visited } quarantine { sites bedsTotal bedsOccupied } }"
+    )
+    body = graphql(query, {"area": BRIEFING_AREA, "day": ROUTE_DAY})
+    chart = f"/briefing/{BRIEFING_AREA}/{ROUTE_DAY}.svg"
+    return [
+        Scenario(
+            "i_briefing",
+            f'(i) dailyBriefing(areaCode: "{BRIEFING_AREA}", date: "{ROUTE_DAY}")',
+            Request("POST", "/graphql", body, auth),
+            raw("i_briefing"),
+            None,
+            ["briefing", BRIEFING_AREA, ROUTE_DAY],
+        ),
+        Scenario(
+            "i_chart",
+            f"(i) GET {chart}, the briefing's chart",
+            Request("GET", chart, None, auth),
+            raw("i_chart"),
+            None,
+            None,
+        ),
+    ]
+
+
+def ogc_items(bbox: list[float], raw: Any) -> list[Scenario]:
+    """(j): OGC API items of enterprises, the viewport's and the first page of the layer."""
+    box = ",".join(map(str, bbox))
+    pages = (
+        ("j_ogc_bbox", f"bbox=…&limit={OGC_VIEWPORT_LIMIT}", bbox, OGC_VIEWPORT_LIMIT),
+        ("j_ogc_page", f"limit={OGC_PAGE}", None, OGC_PAGE),
+    )
+    found = []
+    for name, shown, box_of, limit in pages:
+        asked = f"limit={limit}" if box_of is None else f"bbox={box}&limit={limit}"
+        found.append(
+            Scenario(
+                name,
+                f"(j) GET {OGC_ITEMS}?{shown}, anonymous",
+                Request("GET", f"{OGC_ITEMS}?{asked}"),
+                raw(name),
+                None,
+                ["ogc_items", box_of, limit],
+                Request("GET", f"{TIPG_ITEMS}&{asked}"),
+            )
+        )
+    return found
+
+
 def mixed(bbox: list[float], tokens: dict[str, str], zone: Zone | None) -> list[Request]:
     """(g): fugong's request of every scenario once for each role of MIX_ROLES, in turn; the
     viewport, point and tiles are centred in the inspector's zone, in the town officer's town."""
-    by_role = [all_scenarios(bbox, tokens[role], zone) for role in MIX_ROLES]
+    by_role = [
+        [s for s in all_scenarios(bbox, tokens[role], zone) if s.letter in MIXED]
+        for role in MIX_ROLES
+    ]
     return [s.fugong for same in zip(*by_role, strict=True) for s in same]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -25,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / "bench" / ".cache" / "logs"
 POSTGRAPHILE_DIR = ROOT / "bench" / "postgraphile"
 WORKERS = 2  # = cores on the benchmark machine
+POOL_SIZE = 8  # database connections per process, for every server (fugong's default)
 READY_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 10.0
 NPM_TIMEOUT_S = 300.0
@@ -71,15 +73,17 @@ def started(
         log.close()
 
 
-def fugong(database_url: str) -> Any:
+def fugong(database_url: str, more_env: dict[str, str] | None = None) -> Any:
     port = free_port()
     env = {
         "DATABASE_URL": serving(database_url),
         "PORT": str(port),
         "WORKERS": str(WORKERS),
+        "FUGONG_POOL_SIZE": str(POOL_SIZE),
         "FUGONG_ACCESS_LOG": "0",  # as the others: no line per request
         # The demo's days lie in February 2020: store their route plans as today's would be.
         "FUGONG_PLAN_DAYS_BACK": str(demo_days_back()),
+        **(more_env or {}),
     }
     command = [str(ROOT / ".venv/bin/fugong"), "serve", "--workers", str(WORKERS)]
     return started("fugong", command, env, port, "/health")
@@ -92,7 +96,11 @@ def serving(database_url: str) -> str:
 
 def baseline(database_url: str, spec: dict[str, list[Any]]) -> Any:
     port = free_port()
-    env = {"BENCH_DATABASE_URL": database_url, "BENCH_SPEC": json.dumps(spec)}
+    env = {
+        "BENCH_DATABASE_URL": database_url,
+        "BENCH_SPEC": json.dumps(spec),
+        "BENCH_POOL_SIZE": str(POOL_SIZE),
+    }
     return started("raw", _uvicorn("bench.baseline:app", port), env, port, "/health")
 
 
@@ -103,6 +111,8 @@ def tipg(database_url: str) -> Any:
         "DATABASE_URL": database_url,
         "TIPG_DB_SCHEMAS": '["public"]',
         "TIPG_MAX_FEATURES_PER_QUERY": "10000",
+        "TIPG_DB_MIN_CONN_SIZE": "1",
+        "TIPG_DB_MAX_CONN_SIZE": str(POOL_SIZE),
     }
     return started("tipg", _uvicorn("tipg.main:app", port), env, port, "/healthz")
 
@@ -144,6 +154,8 @@ def postgraphile(database_url: str) -> Any:
         "--disable-default-mutations",
         "--cluster-workers",
         str(WORKERS),
+        "--max-pool-size",
+        str(POOL_SIZE),
     ]
     return started(
         "postgraphile", command, {"NODE_ENV": "production"}, port, "/graphql", cwd=POSTGRAPHILE_DIR
@@ -166,6 +178,30 @@ def install_postgraphile() -> str | None:
     if done.returncode != 0:
         return "npm install failed: " + done.stderr.decode(errors="replace")[-500:]
     return None
+
+
+def restarts(server: Server) -> int:
+    """How many of the server's workers uvicorn found dead (or hung) and replaced so far."""
+    log = (LOGS / f"{server.name}.log").read_text(errors="replace")
+    return sum(1 for line in log.splitlines() if "Child process" in line and "died" in line)
+
+
+def worker_rss_mb(server: Server) -> dict[int, float]:
+    """Resident memory (VmRSS) of each of the server's workers, in MB: the processes its
+    multiprocessing spawned (not its resource tracker), else the server alone."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) != server.process.pid:
+                continue
+            if b"spawn_main" in (stat.parent / "cmdline").read_bytes():
+                found[int(stat.parent.name)] = _rss_mb(stat.parent / "status")
+    return found or {server.process.pid: _rss_mb(Path(f"/proc/{server.process.pid}/status"))}
+
+
+def _rss_mb(status: Path) -> float:
+    kb = next(line.split()[1] for line in status.read_text().splitlines() if line[:6] == "VmRSS:")
+    return int(kb) / 1024
 
 
 def _wait_ready(server: Server, path: str) -> None:

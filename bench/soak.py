@@ -1,19 +1,24 @@
-"""A soak: the (g) mix for N minutes with one database restart in the middle (issue 16).
+"""A soak: the (g) mix for N minutes, each fugong worker's RSS read every 30 s (issue 18),
+with or without one database restart in the middle (issue 16).
 
-`python -m bench.soak [--minutes 10] [--clients 20] [--enterprises 10000] [--down-seconds 5]`
+`python -m bench.soak [--minutes 10] [--clients 50] [--enterprises 10000] [--down-seconds 0]`
 
-On a PostgreSQL cluster of its own (a temporary folder, a free port), so that the restart
-stops nothing else: seeds it, serves it with `fugong serve --workers 2`, and has each client
-send the (g) requests in turn (the demo inspector and town officer alternately), recording
-every answer. Halfway it stops the database (pg_ctl stop -m fast), waits, and starts it again.
-Prints: the failures outside the outage (there should be none), those during it by status and
-code, the time from the database accepting connections to the first success, p50/p99 before
-and after, and each worker's RSS at the start and the end."""
+Without a restart (`--down-seconds 0`, the default) it serves the benchmark's database of that
+size (bench.databases, seeded once and kept) with `fugong serve --workers 2` and drives the (g)
+requests with wrk, as bench.harness does, for the whole time: req/s, p50, p99, errors.
+
+With one (`--down-seconds 5`), on a PostgreSQL cluster of its own (a temporary folder, a free
+port), so that the restart stops nothing else: seeds it, serves it, and has each client send the
+(g) requests in turn (the demo inspector and town officer alternately), recording every answer.
+Halfway it stops the database (pg_ctl stop -m fast), waits, and starts it again. Prints: the
+failures outside the outage (there should be none), those during it by status and code, the
+time from the database accepting connections to the first success, p50/p99 before and after.
+
+Both print each worker's RSS: first, last and most, and every reading."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import shutil
 import statistics
@@ -29,13 +34,14 @@ import httpx2 as httpx
 import migrations
 from api import localdb
 from api.settings import get_settings
-from bench import scenarios, servers
+from bench import databases, load, scenarios, servers
 from bench.harness import login
 from bench.load import Request
 from geo import seed
 from geo.db import make_engine
 
 SETTLE_S = 10  # after the restart, before the "after" latencies count
+RSS_EVERY_S = 30
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,20 +83,46 @@ def client_loop(
             n += 1
 
 
-def worker_rss_mb(parent: int) -> dict[int, float]:
-    """Resident memory of the server's workers (the children multiprocessing spawned; not its
-    resource tracker), in MB."""
-    found = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError):
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) != parent:
-                continue
-            if b"spawn_main" not in (stat.parent / "cmdline").read_bytes():
-                continue
-            status = (stat.parent / "status").read_text()
-            kb = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))
-            found[int(stat.parent.name)] = int(kb) / 1024
-    return found
+class Memory:
+    """Each worker's RSS (MB) every RSS_EVERY_S, in a thread, until stopped."""
+
+    def __init__(self, server: servers.Server) -> None:
+        self.readings: list[tuple[float, dict[int, float]]] = []
+        self._server, self._stop = server, threading.Event()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+
+    def __enter__(self) -> Memory:
+        self._started = time.monotonic()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._take()  # the last reading, at the end of the load
+
+    def _take(self) -> None:
+        self.readings.append(
+            (time.monotonic() - self._started, servers.worker_rss_mb(self._server))
+        )
+
+    def _read(self) -> None:
+        while True:
+            self._take()
+            if self._stop.wait(RSS_EVERY_S):
+                return
+
+    def report(self) -> list[str]:
+        pids = sorted({pid for _, rss in self.readings for pid in rss})
+        lines = []
+        for pid in pids:
+            series = [rss[pid] for _, rss in self.readings if pid in rss]
+            lines.append(
+                f"worker {pid} RSS: first {series[0]:.0f} MB, last {series[-1]:.0f} MB, "
+                f"most {max(series):.0f} MB; every {RSS_EVERY_S} s: "
+                + " ".join(f"{mb:.0f}" for mb in series)
+            )
+        return lines
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -102,12 +134,15 @@ def percentile(values: list[float], p: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10)
-    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--enterprises", type=int, default=10_000)
-    parser.add_argument("--down-seconds", type=float, default=5)
+    parser.add_argument("--down-seconds", type=float, default=0)
+    parser.add_argument("--server", default=databases.DEFAULT_SERVER)
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-
+    if not args.down_seconds:
+        steady(databases.ensure(args.server, args.enterprises), args)
+        return
     root = Path(tempfile.mkdtemp(prefix="fugong-soak-"))
     root.chmod(0o755)  # as root, the cluster runs as `postgres`, which must reach it
     settings = dataclasses.replace(
@@ -128,33 +163,50 @@ def main() -> None:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def mix_of(base_url: str, database_url: str) -> list[Request]:
+    tokens = {role: login(base_url, role) for role in scenarios.MIX_ROLES}
+    bbox, _ = scenarios.viewport(database_url)
+    return scenarios.mixed(bbox, tokens, scenarios.inspector_zone(database_url))
+
+
+def steady(database_url: str, args: argparse.Namespace) -> None:
+    """(g) under wrk for the whole time, no restart: what memory does under a steady load."""
+    with servers.fugong(database_url) as server:
+        requests = mix_of(server.base_url, database_url)
+        with Memory(server) as memory:
+            found = load.drive(server.base_url, requests, int(args.minutes * 60), args.clients)
+    print(
+        f"\n(g) for {args.minutes:g} min, {args.clients} connections, {args.enterprises} "
+        f"enterprises: {found.requests_per_s:.1f} req/s, p50 {found.p50_ms:.0f} ms, "
+        f"p99 {found.p99_ms:.0f} ms, {found.errors} errors in {found.requests} requests"
+    )
+    print("\n".join(memory.report()))
+
+
 def soak(server: servers.Server, url: str, settings, args: argparse.Namespace) -> None:  # noqa: ANN001
     base = server.base_url
-    tokens = {role: login(base, role) for role in scenarios.MIX_ROLES}
-    bbox, _ = scenarios.viewport(url)
-    requests = scenarios.mixed(bbox, tokens, scenarios.inspector_zone(url))
-    rss_start = worker_rss_mb(server.process.pid)
-    answers: list[list[Answer]] = [[] for _ in range(args.clients)]
-    stop = threading.Event()
-    clients = [
-        threading.Thread(target=client_loop, args=(base, requests, n, stop, answers[n]))
-        for n in range(args.clients)
-    ]
-    started = time.monotonic()
-    for thread in clients:
-        thread.start()
-    total_s = args.minutes * 60
-    time.sleep(total_s / 2)
-    down_at = time.monotonic()
-    localdb.stop(settings)
-    time.sleep(args.down_seconds)
-    localdb.start(settings)  # returns once the database accepts connections
-    up_at = time.monotonic()
-    time.sleep(max(0.0, started + total_s - time.monotonic()))
-    stop.set()
-    for thread in clients:
-        thread.join(60)
-    rss_end = worker_rss_mb(server.process.pid)
+    requests = mix_of(base, url)
+    with Memory(server) as memory:
+        answers: list[list[Answer]] = [[] for _ in range(args.clients)]
+        stop = threading.Event()
+        clients = [
+            threading.Thread(target=client_loop, args=(base, requests, n, stop, answers[n]))
+            for n in range(args.clients)
+        ]
+        started = time.monotonic()
+        for thread in clients:
+            thread.start()
+        total_s = args.minutes * 60
+        time.sleep(total_s / 2)
+        down_at = time.monotonic()
+        localdb.stop(settings)
+        time.sleep(args.down_seconds)
+        localdb.start(settings)  # returns once the database accepts connections
+        up_at = time.monotonic()
+        time.sleep(max(0.0, started + total_s - time.monotonic()))
+        stop.set()
+        for thread in clients:
+            thread.join(60)
 
     every = sorted((a for per_client in answers for a in per_client), key=lambda a: a.at)
     first_ok = min((a.at + a.seconds for a in every if a.ok and a.at >= up_at), default=None)
@@ -171,9 +223,7 @@ def soak(server: servers.Server, url: str, settings, args: argparse.Namespace) -
     print(f"p50/p99 before: {percentile(before, 50):.0f}/{percentile(before, 99):.0f} ms "
           f"({len(before)}); after (from {SETTLE_S} s on): "
           f"{percentile(after, 50):.0f}/{percentile(after, 99):.0f} ms ({len(after)})")  # fmt: skip
-    for pid in sorted(rss_start):
-        print(f"worker {pid} RSS: {rss_start[pid]:.0f} MB at the start, "
-              f"{rss_end.get(pid, float('nan')):.0f} MB at the end")  # fmt: skip
+    print("\n".join(memory.report()))
 
 
 if __name__ == "__main__":

@@ -3,17 +3,22 @@ baseline runs the same WHERE clauses and JSON shapes as fugong, minus GraphQL an
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, String, func, literal, select
+from sqlalchemy import JSON, String, event, func, literal, select, text
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
+from geo import briefing as briefing_module
 from geo import due as due_rules
 from geo import features as features_module
 from geo import flag_counts, layers, queries, tiles
+from geo.crs import Crs
+from geo.db import make_engine
 from geo.filters import Near, SpatialFilter, compile_filter, within_nearest
 from geo.models import Role
 from geo.scope import ANONYMOUS, Caller
@@ -91,32 +96,67 @@ def features(bbox: list[float], limit: int) -> Statement:
 
 def ogc_items(bbox: list[float] | None, limit: int) -> Statement:
     """The OGC API page of enterprises as /ogc answers an anonymous caller (tipg has no logins):
-    the page's statement and the count's, both from geo, in one round trip, the
-    FeatureCollection joined by PostgreSQL (with the page's one row more, that says whether
-    there is a next page)."""
+    geo.features.items' one statement, its features, numberMatched and numberReturned joined
+    into the FeatureCollection by PostgreSQL (without /ogc's links and timeStamp)."""
     chosen = (
         []
         if bbox is None
         else compile_filter(None, layers.ENTERPRISES, SpatialFilter(bbox=bbox)).clauses
     )  # type: ignore[arg-type]
     collection = features_module.COLLECTIONS["enterprises"]
-    fields = features_module.feature_fields(collection, ANONYMOUS, features_module.Frame())
-    page = caught(
-        queries.page, ANONYMOUS, layers.ENTERPRISES, None, None, limit, None, fields, chosen
+    sql, params = captured(
+        features_module.items, ANONYMOUS, collection, features_module.Frame(), chosen, limit, None
     )
-    count = caught(queries.count, ANONYMOUS, layers.ENTERPRISES, None, None, chosen)
-    rows = page.subquery()  # type: ignore[attr-defined]
-    joined = func.coalesce(func.string_agg(rows.c.edge, literal(",")), literal(""))
     body = (
-        literal('{"type":"FeatureCollection","features":[')
-        + joined
-        + literal('],"numberMatched":')
-        + count.scalar_subquery().cast(String)  # type: ignore[attr-defined]
-        + literal(',"numberReturned":')
-        + func.count().cast(String)
-        + literal("}")
+        """SELECT '{"type":"FeatureCollection","features":' || p.edges || ',"numberMatched":' """  # noqa: S608
+        """|| p.matched || ',"numberReturned":' || p.returned || '}'"""
+        f" FROM ({sql}) AS p(edges, returned, has_next, end_cursor, matched)"
     )
-    return compiled(select(body))
+    return body, params
+
+
+def briefing(database_url: str, area_code: str, day: str) -> Statement:
+    """Every statement geo.briefing sends for the district officer's briefing, recorded from
+    a real run, in one statement that answers how many rows each returned: PostgreSQL builds
+    every row whole (count(r) reads each column) and sends none, so fugong/raw is what the
+    briefing costs beyond executing its SQL."""
+    parts, params = [], {}
+    for n, (sql, given) in enumerate(briefing_sent(database_url, area_code, day)):
+        # Each statement's own parameters, renamed so that they cannot meet another's.
+        parts.append(
+            "(SELECT count(r) FROM ("  # noqa: S608
+            + re.sub(r"%\((\w+)\)s", rf"%(s{n}_\1)s", sql)
+            + ") AS r)"
+        )
+        params |= {f"s{n}_{k}": v for k, v in given.items()}
+    return as_graphql("dailyBriefing", (f"SELECT json_build_array({', '.join(parts)})", params))
+
+
+def briefing_sent(database_url: str, area_code: str, day: str) -> list[Statement]:
+    """The statements geo.briefing sends for the district officer's briefing of the day."""
+    sent: list[Statement] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):  # not a session's SETs
+            sent.append((statement, dict(parameters or {})))
+
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        with Session(engine) as session:
+            caller = _account(session, "district")
+            event.listen(engine, "before_cursor_execute", record)
+            briefing_module.daily_briefing(session, caller, area_code, date.fromisoformat(day))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+        engine.dispose()
+    return sent
+
+
+def _account(session: Session, username: str) -> Caller:
+    row = session.execute(
+        text("SELECT id, role FROM account WHERE username = :u"), {"u": username}
+    ).one()
+    return Caller(account_id=row.id, username=username, role=Role(row.role))
 
 
 def enterprises(spatial: SpatialFilter, first: int, near: bool = False) -> Statement:
@@ -175,8 +215,8 @@ def counts(day: date | None) -> Statement:
     return as_graphql("flagCounts", (wrapped, params))
 
 
-def tile(z: int, x: int, y: int) -> Statement:
-    return captured(tiles.tile, DISTRICT, layers.ENTERPRISES, z, x, y)
+def tile(z: int, x: int, y: int, crs: Crs = Crs.WGS84) -> Statement:
+    return captured(tiles.tile, DISTRICT, layers.ENTERPRISES, z, x, y, None, None, crs)
 
 
 def near(point: tuple[float, float], radius_m: float, first: int) -> Statement:

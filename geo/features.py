@@ -149,7 +149,8 @@ def json_schema(expression: ColumnElement[Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Items:
-    features: list[bytes]  # each a GeoJSON Feature, as PostgreSQL wrote it (or re-masked)
+    features: bytes  # a JSON array of GeoJSON Features, as PostgreSQL wrote it (or re-masked)
+    returned: int
     matched: int
     next_cursor: str | None
     reads: list[tuple[str, str]]  # full reads of personal data, to audit before answering
@@ -164,13 +165,13 @@ def items(
     limit: int,
     cursor: str | None,
 ) -> Items:
-    """A page of features in id order, the count of all that match, and the next cursor."""
+    """A page of features in id order, the count of all that match, and the next cursor, in
+    one statement."""
     layer, fields = collection.layer, feature_fields(collection, caller, frame)
-    page = queries.page(session, caller, layer, None, None, limit, cursor, fields, clauses)
-    matched = queries.count(session, caller, layer, None, None, clauses)
+    page = queries.counted_page(session, caller, layer, limit, cursor, fields, clauses)
     reads: list[tuple[str, str]] = []
-    features = [_masked(collection, caller, row["edge"], reads) for row in page.rows]
-    return Items(features, matched, page.end_cursor if page.has_next else None, reads)
+    features = _masked(collection, caller, page.edges, reads)
+    return Items(features, page.returned, page.matched, page.end_cursor, reads)
 
 
 def item(
@@ -178,8 +179,7 @@ def item(
 ) -> Items:
     """The feature with this id, if the caller may see it (else no features)."""
     chosen = [collection.layer.table.c.id == row_id]
-    found = items(session, caller, collection, frame, chosen, 1, None)
-    return Items(found.features, found.matched, None, found.reads)
+    return items(session, caller, collection, frame, chosen, 1, None)
 
 
 def feature_fields(collection: Collection, caller: Caller, frame: Frame) -> selection.Fields:
@@ -213,17 +213,18 @@ def _shown(collection: Collection, caller: Caller) -> list[Personal]:
 def _masked(
     collection: Collection, caller: Caller, text: str, reads: list[tuple[str, str]]
 ) -> bytes:
-    """The feature with its personal data as the caller may see it; most callers and layers
+    """The features with their personal data as the caller may see it; most callers and layers
     have none to show, and their features pass as PostgreSQL wrote them."""
     shown = _shown(collection, caller)
     if not shown:
         return text.encode()
-    feature = orjson.loads(text)
-    own, properties = feature.pop(OWN), feature["properties"]
-    for kind in shown:
-        value = properties[kind.value]
-        properties[kind.value] = revealed(caller, kind, value, own, feature["id"], reads)
-    return orjson.dumps(feature)
+    features = orjson.loads(text)
+    for feature in features:
+        own, properties = feature.pop(OWN), feature["properties"]
+        for kind in shown:
+            value = properties[kind.value]
+            properties[kind.value] = revealed(caller, kind, value, own, feature["id"], reads)
+    return orjson.dumps(features)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from geo import selection
@@ -142,11 +143,53 @@ def page(
     shape = (layer.type_name, bound.shape, flag is not None, after is not None, edge)
     build = functools.partial(_page_statement, caller, layer, bound, *shape[2:], more)
     if more or not selection.fixed(edge or ()):
-        statement = build()
+        statement, _ = build()
     else:
-        statement = prepared(("page", statement_key(caller), *shape), build)
+        statement, _ = prepared(("page", statement_key(caller), *shape), build)
     rows = session.execute(statement, values).mappings().all()
     return Page(rows[:first], len(rows) > first)
+
+
+@dataclass(frozen=True)
+class CountedPage:
+    edges: str  # the page's edges as one JSON array, as PostgreSQL joined them
+    returned: int
+    matched: int  # every row that matches, on every page
+    end_cursor: str | None  # None on the last page
+
+
+def counted_page(
+    session: Session,
+    caller: Caller,
+    layer: Layer,
+    first: int,
+    after: str | None,
+    edge: selection.Fields,
+    more: Sequence[ColumnElement[bool]] = (),
+) -> CountedPage:
+    """`page` of edges and `count` of the same filter in one statement: a door that always
+    answers both (OGC API's numberMatched) pays one round trip, and no row passes through
+    Python on its way out."""
+    bound, values = _bound(session, None, None, limit=first + 1)
+    if after is not None:
+        values["after_key"], values["after_id"] = decode_cursor(after)
+    query, order = _page_statement(caller, layer, bound, False, after is not None, edge, more)
+    matched = _count_statement(caller, layer, bound, False, more).scalar_subquery()
+    rows = query.add_columns(func.row_number().over(order_by=order).label("n")).subquery()
+    kept = rows.c.n <= first
+    joined = func.string_agg(rows.c.edge, aggregate_order_by(literal(","), rows.c.n))
+    found = session.execute(
+        select(
+            literal("[") + func.coalesce(joined.filter(kept), literal("")) + literal("]"),
+            func.count().filter(kept),
+            func.count() > first,
+            func.max(rows.c.cursor).filter(rows.c.n == first),  # the last row kept
+            matched,
+        ).select_from(rows),
+        values,
+    ).one()
+    edges, returned, has_next, end_cursor, total = found
+    return CountedPage(edges, returned, total, end_cursor if has_next else None)
 
 
 def _page_statement(
@@ -157,7 +200,9 @@ def _page_statement(
     after: bool,
     edge: selection.Fields | None,
     more: Sequence[ColumnElement[bool]],
-) -> Select[Any]:
+) -> tuple[Select[Any], list[ColumnElement[Any]]]:
+    """The statement of a page (its first + 1 rows, the last saying there is a next page), and
+    the columns it is ordered by."""
     compiled = filter_clauses(layer, bound)
     clauses = _where(caller, layer, compiled, FLAG if flagged else None, more)
     distance = compiled.distance_m
@@ -185,11 +230,13 @@ def _page_statement(
     else:
         row = selection.Row(layer, caller, shown_distance, cursor)
         columns = [selection.json_object(row, edge).cast(String).label("edge")]
-    return (
+    order: list[ColumnElement[Any]] = [chosen.c.sort_key, chosen.c.id]
+    query: Select[Any] = (
         select(*columns, cursor.label("cursor"))
         .select_from(layer.table.join(chosen, chosen.c.id == id_column))
-        .order_by(chosen.c.sort_key, chosen.c.id)
+        .order_by(*order)
     )
+    return query, order
 
 
 def count(

@@ -240,22 +240,19 @@ async def items(request: Request) -> Response:
     )
     headers = {"Content-Crs": f"<{asked.crs_uri}>"}
     if page:
-        parsed = [_with_link(orjson.loads(text), url) for text in found.features]
+        parsed = [_with_link(feature, url) for feature in orjson.loads(found.features)]
         counts = f"<p>{len(parsed)} of {found.matched} features.</p>"
         return HTMLResponse(
             html.page(chosen.title, html.features(parsed, counts), links), headers=headers
         )
     rest = {
         "numberMatched": found.matched,
-        "numberReturned": len(found.features),
+        "numberReturned": found.returned,
         "timeStamp": iso(datetime.now(UTC)),
         "links": links,
     }
     body = (
-        b'{"type":"FeatureCollection","features":['
-        + b",".join(found.features)
-        + b"],"
-        + orjson.dumps(rest)[1:]
+        b'{"type":"FeatureCollection","features":' + found.features + b"," + orjson.dumps(rest)[1:]
     )
     return Response(body, media_type=openapi.GEOJSON, headers=headers)
 
@@ -281,13 +278,13 @@ async def item(request: Request) -> Response:
     found = await _read(
         request, features.item, request.state.caller, chosen, int(number), crs.FRAMES[crs_uri]
     )
-    if not found.features:
+    if not found.returned:
         raise missing
     refused = await _audited(request, found.reads)
     if refused is not None:
         return refused
     url = f"{_root(request)}/collections/{chosen.id}/items"
-    feature = _with_link(orjson.loads(found.features[0]), url)
+    feature = _with_link(orjson.loads(found.features)[0], url)
     feature["links"] += [
         link(f"{url}/{feature_id}?f=html", "alternate", HTML),
         link(f"{_root(request)}/collections/{chosen.id}", "collection", JSON, chosen.title),

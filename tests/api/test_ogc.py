@@ -111,6 +111,30 @@ def test_paging_yields_every_feature_once_and_counts_match_graphql(
     assert set(matched) == {total} and len(ids) == total
 
 
+@pytest.mark.parametrize(
+    ("username", "collection", "params"),
+    [
+        (None, "enterprises", {"bbox": ",".join(map(str, VIEW)), "limit": 5}),
+        ("town", "enterprises", {"filter": "flag = 'RED'", "limit": 5}),
+        ("town", "rental_properties", {"limit": 5}),  # personal data, masked in Python
+    ],
+)
+def test_each_page_and_its_count_are_one_statement(ogc, statements, username, collection, params):
+    """numberMatched comes with the page it counts: a page of any layer, filtered or not, as
+    any caller, reads its rows in one statement (issue 14's round trips)."""
+    get = ogc(username)
+    table = {"enterprises": "enterprise", "rental_properties": "rental_property"}[collection]
+    statements.clear()
+    first = get(f"/collections/{collection}/items", **params).json()
+    assert len([s for s in statements if f"FROM {table}" in s]) == 1, statements
+    following = next(link["href"] for link in first["links"] if link["rel"] == "next")
+    statements.clear()
+    second = get(following.split(OGC, 1)[1]).json()
+    assert len([s for s in statements if f"FROM {table}" in s]) == 1, statements
+    assert first["numberMatched"] == second["numberMatched"] > 5
+    assert first["numberReturned"] == second["numberReturned"] == 5
+
+
 def test_the_same_filter_counts_as_graphql_for_an_officer(ogc, as_user):
     query = (
         """query ($a: String) { enterprises(where: {areaCode: $a}, flag: [RED]) { totalCount } }"""
