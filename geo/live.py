@@ -31,7 +31,7 @@ from geo.outage import first_line
 log = logging.getLogger("fugong.live")
 
 CHANNEL = "flag_changed"
-ACCOUNTS_CHANNEL = "account_changed"  # migration 0017's trigger
+ACCOUNTS_CHANNEL = "account_changed"  # migration 0020's trigger
 QUEUE_SIZE = 1000  # per subscriber; a subscriber that falls this far behind loses the oldest
 RECONNECT_MIN_S = 0.5
 RECONNECT_MAX_S = 10.0

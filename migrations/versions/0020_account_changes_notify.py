@@ -1,7 +1,7 @@
 """account changes notify: each statement that updates, deletes or truncates accounts sends
 NOTIFY account_changed from its own transaction
 
-Revision ID: 0017
+Revision ID: 0020
 Revises: 0019
 
 Every process keeps the callers its accounts act as (geo/callers.py) and forgets them on this
@@ -13,7 +13,7 @@ replica (as logical replication applies one) notifies too.
 
 from alembic import op
 
-revision = "0017"
+revision = "0020"
 down_revision = "0019"
 branch_labels = None
 depends_on = None
