@@ -192,6 +192,28 @@ def zone_params(day: date) -> dict[str, Any]:
     return {"day_end": day_end, "day_before": day - timedelta(days=1)}
 
 
+# `sort_out`'s verdict on a ZONE_TARGETS row as SQL, for counting the rounds of many zones in
+# one statement (the daily briefing) without a Candidate per target: inspected on the day, or
+# due by `classify`. tests/geo/test_due.py holds them to the same answers.
+VISITED_SQL = "last_inspected_at >= :day_start"
+DUE_SQL = (
+    "flag_color IN ('RED', 'YELLOW') OR fever_cases > 0 OR NOT filed"
+    " OR tenants_out_of_province > 0 OR last_inspected_at IS NULL"
+    " OR last_inspected_at < :routine_before"
+)
+
+
+def count_params(day: date, rules: DueRules = DEFAULT_RULES) -> dict[str, Any]:
+    """What VISITED_SQL and DUE_SQL bind beside zone_params: the day's first instant, and the
+    first instant of the day a routine check stops being due ((day - last visit) < routine
+    days, counted in the district's days)."""
+    return {
+        **zone_params(day),
+        "day_start": day_bounds(day)[0],
+        "routine_before": day_bounds(day - timedelta(days=rules.routine_days - 1))[0],
+    }
+
+
 def candidate(row: Mapping[Any, Any]) -> Candidate:
     """A row of ZONE_TARGETS as a Candidate."""
     return Candidate(**{**row, "kind": TargetKind[row["kind"]]})

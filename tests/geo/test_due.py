@@ -6,6 +6,7 @@ import pytest
 import shapely
 from sqlalchemy import text
 
+from geo import due
 from geo.due import Candidate, Priority, classify, due_targets
 from geo.errors import NotFound
 from geo.targets import TargetKind
@@ -163,3 +164,31 @@ def test_green_enterprise_routine_from_its_latest_inspection(db, zone_id):
 def test_unknown_zone_is_not_found(db):
     with pytest.raises(NotFound):
         due_targets(db, 999_999, DAY)
+
+
+@pytest.mark.parametrize("day", [date(2020, 2, 3), date(2020, 2, 20), DAY, date(2020, 3, 10)])
+def test_the_rules_in_sql_count_as_the_rules_in_python(db, day):
+    """The daily briefing counts rounds with due.DUE_SQL and due.VISITED_SQL: for every zone,
+    as many due (inspected included) and inspected as sort_out finds, at the seed's start,
+    its middle, its end (with the day's visits) and weeks later (routine checks overdue)."""
+    counted = dict(
+        ((zone, verdict), n)
+        for zone, verdict, n in db.execute(
+            text(
+                f"SELECT z.id, verdict, count(*) FROM patrol_zone z CROSS JOIN LATERAL"  # noqa: S608
+                f" (WITH zone AS (SELECT z.boundary, {due.ZONE_BOX}) {due.ZONE_TARGETS}) t,"
+                f" LATERAL (SELECT CASE WHEN {due.VISITED_SQL} THEN 'visited'"
+                f" WHEN {due.DUE_SQL} THEN 'due' END AS verdict) v"
+                " WHERE verdict IS NOT NULL GROUP BY 1, 2"
+            ),
+            due.count_params(day),
+        )
+    )
+    verdicts = {"due": 0, "visited": 0}
+    for zone in db.execute(text("SELECT id FROM patrol_zone")).scalars():
+        still_due, visited = due.sort_out(due.candidates(db, zone, day), day)
+        assert counted.get((zone, "due"), 0) == len(still_due), (zone, day)
+        assert counted.get((zone, "visited"), 0) == len(visited), (zone, day)
+        verdicts["due"] += len(still_due)
+        verdicts["visited"] += len(visited)
+    assert verdicts["due"], "the day has targets due"

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
+from geo import due
 from geo import flag_writes as flags
 from geo.models import FlagColor
 from geo.targets import Target, TargetKind
@@ -160,6 +161,26 @@ def test_the_briefing_equals_an_independent_computation(db, gql, turned_red):
     red = {"reason": reason, "target": {"id": f"Enterprise:{enterprise_id}", "name": name.scalar()}}
     assert red in district["newReds"]
     assert sum(red in child["newReds"] for child in children.values()) == 1
+
+
+def test_inspections_are_the_rounds_of_each_towns_zones_by_the_due_rules(db, gql):
+    """Each town's `inspections` against geo.due's rules run in Python zone by zone (the
+    briefing counts them in SQL, for every zone in one statement)."""
+    body = gql.data(BRIEFING, code="350112", date=DAY.isoformat())["dailyBriefing"]
+    expected: dict[str, dict[str, int]] = {}
+    for zone, town in db.execute(text(
+        TREE + " SELECT z.id, a.code FROM patrol_zone z JOIN tree ON tree.id = z.area_id"  # noqa: S608
+        " JOIN area a ON a.id = tree.root"
+    )):  # fmt: skip
+        still_due, visited = due.sort_out(due.candidates(db, zone, DAY), DAY)
+        counts = expected.setdefault(town, {"due": 0, "visited": 0})
+        counts["due"] += len(still_due) + len(visited)
+        counts["visited"] += len(visited)
+    got = {child["area"]["code"]: child["inspections"] for child in body["children"]}
+    assert got == {code: expected.get(code, {"due": 0, "visited": 0}) for code in got}
+    assert sum(counts["visited"] for counts in expected.values()), "a day with visits"
+    district = body["area"]["inspections"]
+    assert district["due"] >= sum(counts["due"] for counts in expected.values())
 
 
 def test_anonymous_callers_get_the_public_parts_only(anonymous):
