@@ -23,10 +23,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx2 as httpx
+import psycopg2
 
 from bench import databases, load, login_flood, report, scenarios, servers, statements
 from bench.load import Request, Result
 from bench.scenarios import Scenario, Zone
+from geo.db import libpq_url
 from geo.routing.plan import TIME_LIMIT_S
 
 CHECK_TIMEOUT_S = 60.0
@@ -89,8 +91,54 @@ def check(
     return None, took, size
 
 
+ACTIVE = (
+    "FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'"
+    " AND pid <> pg_backend_pid()"
+)
+
+
+QUIET = 0.15  # of the machine's CPU time, over half a second: what counts as idle
+
+
+def settled(database_url: str, most_s: float = 60.0) -> None:
+    """Waits until the machine is idle and nothing runs in the database, and after `most_s`
+    cancels the statements still running: when a scenario's requests time out, wrk gives up
+    on them but the server works on (statements, a chart drawn in Python), and that would load
+    the next scenario's measurement (the briefing's at 100,000 once halved the OGC scenario
+    after it)."""
+    connection = psycopg2.connect(libpq_url(database_url))
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            deadline = time.monotonic() + most_s
+            while time.monotonic() < deadline:
+                cursor.execute(f"SELECT count(*) {ACTIVE}")  # noqa: S608 (constant SQL)
+                if cursor.fetchone()[0] == 0 and _busy_share(0.5) < QUIET:
+                    return
+            cursor.execute(f"SELECT count(*) FILTER (WHERE pg_cancel_backend(pid)) {ACTIVE}")  # noqa: S608
+            print(f"    not idle after {most_s:.0f} s: cancelled {cursor.fetchone()[0]} statements")
+            time.sleep(1.0)
+    finally:
+        connection.close()
+
+
+def _busy_share(seconds: float) -> float:
+    """The share of the machine's CPU time spent working over the next `seconds`."""
+
+    def times() -> tuple[int, int]:
+        fields = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = fields[3] + fields[4]  # idle and iowait
+        return sum(fields) - idle, sum(fields)
+
+    busy_before, total_before = times()
+    time.sleep(seconds)
+    busy_after, total_after = times()
+    return (busy_after - busy_before) / max(1, total_after - total_before)
+
+
 def drive(
     base_url: str,
+    database_url: str,
     name: str,
     title: str,
     requests: list[Request],
@@ -98,6 +146,7 @@ def drive(
     connections: int = load.CONNECTIONS,
     body_bytes: int | None = None,
 ) -> Result | str:
+    settled(database_url)
     try:
         result = load.drive(base_url, requests, seconds, connections)
     except (RuntimeError, subprocess.TimeoutExpired) as error:
@@ -116,7 +165,11 @@ def drive(
 
 
 def measure(
-    base_url: str, name: str, requests: dict[str, Request | str], seconds: int
+    base_url: str,
+    database_url: str,
+    name: str,
+    requests: dict[str, Request | str],
+    seconds: int,
 ) -> dict[str, Result | str]:
     """Each scenario checked, then loaded; a string instead of a request says why there is none."""
     found: dict[str, Result | str] = {}
@@ -129,7 +182,9 @@ def measure(
             print(f"    {name:12} {title[:60]}: FAILS {failure}")
             found[title] = "fails (see log)"
             continue
-        found[title] = drive(base_url, name, title, [request], seconds, body_bytes=size)
+        found[title] = drive(
+            base_url, database_url, name, title, [request], seconds, body_bytes=size
+        )
     return found
 
 
@@ -177,7 +232,9 @@ def route(
 ) -> tuple[Result | str, str]:
     """(f): one zone and day pulled again and again, as its inspectors do at 8 a.m."""
     note, refused, since = pulls(base_url, database_url, request, zone)
-    found = refused or drive(base_url, "fugong", "(f) inspectionRoute", [request], seconds)
+    found = refused or drive(
+        base_url, database_url, "fugong", "(f) inspectionRoute", [request], seconds
+    )
     note += solved_during(database_url, zone, since, found)
     print(f"    fugong       (f) {note}")
     return found, note + "."
@@ -203,7 +260,9 @@ def mix(
             body = (request.body or b"")[:120].decode(errors="replace")
             print(f"    fugong       (g) {request.path} {body}: FAILS {failure}")
             return "fails (see log)", f"{request.path} {body}: {failure[:300]}"
-    found = drive(base_url, "fugong", mix_title(connections), requests, seconds, connections)
+    found = drive(
+        base_url, database_url, "fugong", mix_title(connections), requests, seconds, connections
+    )
     note += solved_during(database_url, zone, since, found)
     print(f"    fugong       (g) the inspector's route: {note}")
     remark = (
@@ -236,7 +295,7 @@ def run_fugong(
         every = scenarios.all_scenarios(sized.bbox, tokens["district"], sized.zone)
         chosen = [s for s in every if s.letter in letters]
         alone = {s.title: s.fugong for s in chosen if s.letter != "f"}
-        found = measure(url, "fugong", alone, seconds)
+        found = measure(url, database_url, "fugong", alone, seconds)
         for briefed in (s for s in chosen if s.name == "i_briefing"):
             sent = statements.briefing_sent(database_url, *briefed.spec[1:])  # type: ignore[index]
             remarks[briefed.title] = (
@@ -274,6 +333,7 @@ def run_others(
         with servers.baseline(database_url, spec) as running:
             by_server["raw"] = measure(
                 running.base_url,
+                database_url,
                 "raw",
                 {s.title: s.raw if s.spec is not None else "no equivalent" for s in chosen},
                 seconds,
@@ -291,6 +351,7 @@ def run_others(
                 with start(database_url) as running:
                     by_server[name] = measure(
                         running.base_url,
+                        database_url,
                         name,
                         {t: r or "no equivalent" for t, r in requests.items()},
                         seconds,
