@@ -435,3 +435,23 @@ def test_zones_are_re_cut_to_a_workable_set_each(db: Connection, zone_id: int) -
         text("SELECT name, ST_AsText(base) FROM patrol_zone WHERE id = :id"), {"id": zone_id}
     ).one()
     assert name == "金峰镇第一片区第1网格" and base == "POINT(119.578 25.872)"  # the inspector's
+
+
+def test_demo_accounts_hold_when_a_generated_name_repeats_the_reports(db):
+    """At 100,000 enterprises the made-up names repeat the report's own: the enterprise account
+    is still the report's enterprise, placed by hand with the first ids."""
+    from geo.seed.accounts import DEMO_ENTERPRISE, add_demo_accounts
+
+    own = db.execute(
+        text("SELECT id FROM enterprise WHERE name = :n"), {"n": DEMO_ENTERPRISE}
+    ).scalar_one()
+    db.execute(text(
+        "INSERT INTO enterprise SELECT (jsonb_populate_record(e, jsonb_build_object("
+        "'id', (SELECT max(id) + 1 FROM enterprise), 'credit_code', NULL))).*"
+        " FROM enterprise e WHERE id = :id"
+    ), {"id": own})  # fmt: skip
+    db.execute(text("UPDATE account SET username = username || '-before'"))
+    add_demo_accounts(db)
+    assert db.execute(
+        text("SELECT enterprise_id FROM account WHERE username = 'enterprise'")
+    ).scalar_one() == own
