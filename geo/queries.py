@@ -121,6 +121,20 @@ def _bound(
     return bound, values
 
 
+def _page_bound(
+    session: Session,
+    spatial: SpatialFilter | None,
+    flag: Sequence[str] | None,
+    first: int,
+    after: str | None,
+) -> tuple[Bound, dict[str, Any]]:
+    """What a page's statement binds: the filter's values, its first + 1 rows, the cursor."""
+    bound, values = _bound(session, spatial, flag, limit=first + 1)
+    if after is not None:
+        values["after_key"], values["after_id"] = decode_cursor(after)
+    return bound, values
+
+
 FLAG: BindParameter[Any] = bindparam("flag", expanding=True)
 
 
@@ -137,9 +151,7 @@ def page(
 ) -> Page:
     """One page in id order, or nearest first when the filter has `near` (keyset pagination):
     rows of columns, or with `edge`, each row's edge as JSON text built by PostgreSQL."""
-    bound, values = _bound(session, spatial, flag, limit=first + 1)
-    if after is not None:
-        values["after_key"], values["after_id"] = decode_cursor(after)
+    bound, values = _page_bound(session, spatial, flag, first, after)
     shape = (layer.type_name, bound.shape, flag is not None, after is not None, edge)
     build = functools.partial(_page_statement, caller, layer, bound, *shape[2:], more)
     if more or not selection.fixed(edge or ()):
@@ -170,9 +182,7 @@ def counted_page(
     """`page` of edges and `count` of the same filter in one statement: a door that always
     answers both (OGC API's numberMatched) pays one round trip, and no row passes through
     Python on its way out."""
-    bound, values = _bound(session, None, None, limit=first + 1)
-    if after is not None:
-        values["after_key"], values["after_id"] = decode_cursor(after)
+    bound, values = _page_bound(session, None, None, first, after)
     query, order = _page_statement(caller, layer, bound, False, after is not None, edge, more)
     matched = _count_statement(caller, layer, bound, False, more).scalar_subquery()
     rows = query.add_columns(func.row_number().over(order_by=order).label("n")).subquery()
