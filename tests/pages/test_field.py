@@ -7,14 +7,16 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page, Route
 from sqlalchemy import text
 
+from geo.days import TIMEZONE, today
 from geo.db import make_engine
 from tests.live import login
 from tests.pages.conftest import CHROMIUM_ARGS, graphql  # noqa: F401 (CHROMIUM_ARGS: the launch)
@@ -121,6 +123,23 @@ def on_phone(
     log_in(page, base)
     _, plan = zone_and_plan(base, page)
     return context, page, seen, plan
+
+
+def mid_shift(page: Page) -> None:
+    """10:00 in Changle today, whatever the hour the suite runs at: the page sets its clock by
+    the server's Date header, and a shift that has ended leaves nothing to re-plan."""
+    at = datetime.combine(today(), time(10, 0), TIMEZONE).astimezone(UTC)
+
+    def dated(route: Route) -> None:
+        response = route.fetch()
+        route.fulfill(
+            response=response,
+            headers={**response.headers, "date": format_datetime(at, usegmt=True)},
+        )
+
+    page.route("**/graphql", dated)
+    page.reload()
+    page.wait_for_selector("body[data-state=ready]")
 
 
 def east(lonlat: list[float], metres: float) -> tuple[float, float]:
@@ -351,6 +370,7 @@ def test_re_plan_from_here_keeps_the_visited_and_leaves_from_the_phone(live_serv
     page.wait_for_selector(f"#stops li[data-id='{stop['target']['id']}'] .chip >> text=visited")
     visited = {s["target"]["id"] for s in plan["routes"][0]["stops"] if s["visited"]}
     visited.add(stop["target"]["id"])
+    mid_shift(page)
     here = east([lon, lat], 200)
     context.set_geolocation({"longitude": here[0], "latitude": here[1], "accuracy": 10})
     page.tap("#replan")
