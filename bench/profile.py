@@ -16,8 +16,10 @@ import time
 
 import httpx2 as httpx
 
+from api.settings import get_settings
 from bench import databases, scenarios, servers
 from bench.load import Request
+from geo.seed import demo_days_back
 
 WAITING = ("poll", "select", "acquire", "wait")  # event loop and lock waits: not Python's work
 
@@ -67,7 +69,11 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=15)
     args = parser.parse_args()
     database_url = databases.ensure(args.server, args.size)
+    # As the harness's server is configured (bench/servers.py); the settings were read on
+    # import (bench/databases.py), so they are read again.
     os.environ["DATABASE_URL"] = servers.serving(database_url)
+    os.environ["FUGONG_PLAN_DAYS_BACK"] = str(demo_days_back())
+    get_settings.cache_clear()
     bbox, _ = scenarios.viewport(database_url)
     zone = scenarios.route_zone(database_url)
     chosen = {s.name: s for s in scenarios.all_scenarios(bbox, "profiled", zone)}
