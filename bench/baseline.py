@@ -46,10 +46,12 @@ def prepared(spec: dict[str, list[Any]]) -> dict[str, statements.Statement]:
 def run(pool: ThreadedConnectionPool, statement: statements.Statement) -> bytes:
     connection = pool.getconn()
     try:
+        # One round trip, as fugong's reads (geo.db.Databases.read): the statement is a
+        # transaction of its own, with no BEGIN before it or ROLLBACK after.
+        connection.autocommit = True
         with connection.cursor() as cursor:
             cursor.execute(*statement)
             value = cursor.fetchone()[0]
-        connection.rollback()  # read-only: end the transaction, keep the connection
     finally:
         pool.putconn(connection)
     if value is None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from psycopg2.extensions import STATUS_READY
 from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -79,7 +80,11 @@ def _ping_when_idle(engine: Engine) -> None:
         if idle_since is None or time.monotonic() - idle_since < PING_IDLE_S:
             return
         try:
+            # In autocommit, so that the ping leaves no transaction open behind it: a read
+            # then turns autocommit on (Databases.read), which psycopg2 refuses mid-transaction.
+            dbapi_connection.autocommit = True
             engine.dialect.do_ping(dbapi_connection)
+            dbapi_connection.autocommit = False
         except engine.dialect.loaded_dbapi.Error:
             # As pool_pre_ping does: the pool opens this connection and its elders anew.
             raise exc.InvalidatePoolError() from None
@@ -105,10 +110,24 @@ class Databases:
         return dataclasses.replace(self, caller=caller)
 
     def read(self, work: Callable[..., T], *args: Any, primary: bool = False) -> T:
-        """On a replica, unless `primary` (a replica may lag behind the caller's own write)."""
+        """On a replica, unless `primary` (a replica may lag behind the caller's own write).
+        In autocommit: each statement is a read-only transaction of its own, named and run in
+        one round trip (geo.row_security), as READ COMMITTED would give each its own snapshot
+        anyway."""
         sessions = self.primary if primary or self.replica is None else self.replica
         with self._session(sessions) as session:
-            return work(session, *args)
+            # On the driver's connection, not as SQLAlchemy's isolation level: setting that back
+            # costs psycopg2 a statement, and this nothing. A session bound into a transaction
+            # of its maker's (the tests roll theirs back) reads in that transaction.
+            driver = session.connection().connection.dbapi_connection
+            if driver is None or driver.status != STATUS_READY:
+                return work(session, *args)
+            driver.autocommit = True
+            try:
+                return work(session, *args)
+            finally:
+                if not driver.closed:  # lost on the way: the pool drops it
+                    driver.autocommit = False
 
     def write(self, work: Callable[..., T], *args: Any) -> T:
         """On the primary in one transaction: committed when `work` returns, else rolled back."""

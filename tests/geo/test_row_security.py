@@ -1,13 +1,18 @@
 """The second wall: statements written with no scope at all, run as the serving role in a
-caller's transaction, get only the caller's private rows; public rows stay public."""
+caller's transaction, get only the caller's private rows; public rows stay public. And the
+naming that raises it travels with the statements: no round trip of its own."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from api import roles
+from geo.db import Databases, Timeouts, make_engine, make_sessionmaker
 from geo.models import Role
 from geo.row_security import name_caller
 from geo.scope import ANONYMOUS, Caller
@@ -86,3 +91,50 @@ def test_nobody_appends_to_the_audit_log_in_anothers_name(db):
             text("INSERT INTO audit_log (account_id, action, target, fields) VALUES (:a, 'READ_PERSONAL', 'x', '{}')"),
             {"a": district},
         )
+
+
+# A read outside the tests' rolled-back transaction, as a server's: in autocommit, each statement
+# a read-only transaction of its own that names the caller in the same round trip.
+
+
+@pytest.fixture
+def serving(app_url: str) -> Iterator[Databases]:
+    engine = make_engine(app_url, timeouts=Timeouts())
+    yield Databases(make_sessionmaker(engine))
+    engine.dispose()
+
+
+def test_every_statement_of_a_read_is_named_and_a_transaction_of_its_own(db, serving):
+    town = town_officer(db)
+    expected = in_town(db, "rental_property", town.town_id)
+
+    def read(session: Session) -> tuple[set[int], bool]:
+        first = set(session.execute(text("SELECT id FROM rental_property")).scalars())
+        alone = session.execute(text("SELECT transaction_timestamp() = statement_timestamp()"))
+        return first, alone.scalar_one()
+
+    rows, alone = serving.acting_for(town).read(read)
+    assert rows == expected  # named: the wall let through the town's rows, and only them
+    assert alone  # the second statement began its own transaction (no BEGIN before the first)
+    assert serving.read(lambda s: s.execute(text("SELECT id FROM rental_property")).all()) == []
+
+
+def test_a_read_cannot_write(db, serving):
+    town = town_officer(db)
+    statement = text("UPDATE enterprise SET capacity_pct = capacity_pct")
+    with pytest.raises(DBAPIError, match="read-only transaction"):
+        serving.acting_for(town).read(lambda s: s.execute(statement))
+
+
+def test_a_reads_naming_stays_with_it(db, serving):
+    """The pooled connection a read used names nobody afterwards, and is transactional again."""
+    serving.acting_for(town_officer(db)).read(lambda s: s.execute(text("SELECT 1")))
+
+    def after(session: Session) -> tuple[str | None, bool]:
+        role = session.execute(text("SELECT current_setting('fugong.role', true)")).scalar_one()
+        driver = session.connection().connection.dbapi_connection
+        return role, driver.autocommit
+
+    with serving.primary() as session:  # the pool holds one connection: the read's
+        role, autocommit = after(session)
+    assert role in ("", None) and autocommit is False
